@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/* What content modes do to the bytes: zero, scramble, keep.  Only pages
+ * backed by memory are written: a hole already reads zero, and writing it
+ * would allocate memory the guest never used. */
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "platform/platform.h"
+
+#define RESIDENT_CHUNK 4096	/* pages per mincore() call */
+
+/*
+ * Call fn on each maximal run of pages in [off, off+len) that is backed by
+ * memory (in the file's page cache).  mincore() on the library's own
+ * MAP_SHARED mapping answers from the page cache, so it sees pages written
+ * through any mapping or by the vCPU, and never faults anything in.
+ */
+static uint64_t for_each_resident(struct gmem *g, uint64_t off, uint64_t len,
+				  void (*fn)(struct gmem *, uint64_t, uint64_t))
+{
+	unsigned char vec[RESIDENT_CHUNK];
+	uint64_t pages = 0, end = off + len;
+
+	while (off < end) {
+		uint64_t n = (end - off) >> PAGE_SHIFT, i = 0;
+
+		if (n > RESIDENT_CHUNK)
+			n = RESIDENT_CHUNK;
+		if (mincore(g->mem + off, n << PAGE_SHIFT, vec)) {
+			memset(vec, 1, n);	/* cannot tell: treat as resident */
+		}
+		while (i < n) {
+			uint64_t j;
+
+			if (!(vec[i] & 1)) {
+				i++;
+				continue;
+			}
+			for (j = i; j < n && (vec[j] & 1); j++)
+				;
+			fn(g, off + (i << PAGE_SHIFT), (j - i) << PAGE_SHIFT);
+			pages += j - i;
+			i = j;
+		}
+		off += n << PAGE_SHIFT;
+	}
+	return pages;
+}
+
+bool gmem__page_allocated(struct gmem *g, uint64_t off)
+{
+	unsigned char v = 0;
+
+	if (mincore(g->mem + off, PAGE_SIZE, &v))
+		return true;
+	return v & 1;
+}
+
+static void zero_fn(struct gmem *g, uint64_t off, uint64_t len)
+{
+	memset(g->mem + off, 0, len);
+}
+
+uint64_t gmem__zero_range(struct gmem *g, uint64_t off, uint64_t len)
+{
+	uint64_t n = for_each_resident(g, off, len, zero_fn);
+
+	g->stats.pages_zeroed += n;
+	return n;
+}
+
+/* xorshift64*: fast, seedable (GMEM_SCRAMBLE_SEED) so a run can be replayed. */
+static uint64_t prng_next(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return x * 0x2545F4914F6CDD1DULL;
+}
+
+static void scramble_fn(struct gmem *g, uint64_t off, uint64_t len)
+{
+	uint64_t *p = (uint64_t *)(g->mem + off);
+
+	for (uint64_t i = 0; i < len / 8; i++)
+		p[i] = prng_next(&g->vm->scramble_state);
+}
+
+void gmem__scramble_range(struct gmem *g, uint64_t off, uint64_t len)
+{
+	g->stats.pages_scrambled += for_each_resident(g, off, len, scramble_fn);
+}
+
+/* The content mode on a run whose state changes, for platforms with no
+ * vendor side effect on the bytes. */
+void gmem__content_apply(struct gmem *g, uint64_t off, uint64_t len,
+			 uint64_t mode, bool scramble_unspecified)
+{
+	if (mode == GMEM_CONTENT_ZERO)
+		gmem__zero_range(g, off, len);
+	else if (mode == GMEM_CONTENT_UNSPECIFIED && scramble_unspecified)
+		gmem__scramble_range(g, off, len);
+}
+
+void gmem__phys_read(struct gmem *g, uint64_t off, void *buf, uint64_t len)
+{
+	/* pread() does not allocate holes in a memfd; guest_memfd refuses
+	 * read(2), and there the mapping is the only way. */
+	ssize_t n = pread(g->fd, buf, len, (off_t)off);
+
+	if (n != (ssize_t)len)
+		memcpy(buf, g->mem + off, len);
+}

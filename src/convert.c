@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gmem_set_memory_attributes(): the conversion engine (DESIGN.md §2).
+ *
+ * Order of work, so that a failed call changes nothing:
+ *   1. validate the request (-EINVAL), in the kernel's order;
+ *   2. the policy table: may this platform give this content mode in this
+ *      direction and phase? (-EOPNOTSUPP, error_offset = offset);
+ *   3. to-private: elevated references (-EAGAIN, error_offset = first
+ *      pinned page);
+ *   4. reserve the attribute store's memory (-ENOMEM);
+ *   5. host views: revoke (to-private) or restore (to-shared) — the only
+ *      step left that can fail (-ENOMEM at vm.max_map_count), undone on
+ *      failure;
+ *   6. the platform's side effects and the content mode on each run whose
+ *      state changes (cannot fail);
+ *   7. the attribute and vendor stores (cannot fail after step 4).
+ */
+#include <string.h>
+
+#include "internal.h"
+#include "policy.h"
+
+#define CONTENT_FLAGS (GMEM_CONTENT_ZERO | GMEM_CONTENT_PRESERVE)
+
+static int validate(const struct gmem *g, const struct gmem_attributes2 *a)
+{
+	const struct gmem_policy *pol = g->vm->policy;
+
+	if (a->flags & ~CONTENT_FLAGS)
+		return -EINVAL;
+	if (a->flags && !pol->content_flags)
+		return -EINVAL;
+	if (a->attributes & ~GMEM_ATTR_PRIVATE)
+		return -EINVAL;
+	if ((a->flags & CONTENT_FLAGS) == CONTENT_FLAGS)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(a->reserved) / sizeof(a->reserved[0]); i++)
+		if (a->reserved[i])
+			return -EINVAL;
+	if (a->error_offset)
+		return -EINVAL;
+	if (!a->size || !PAGE_ALIGNED(a->offset) || !PAGE_ALIGNED(a->size))
+		return -EINVAL;
+	if (a->offset + a->size < a->offset || a->offset + a->size > g->size)
+		return -EINVAL;
+	return 0;
+}
+
+static int first_pinned(uint64_t s, uint64_t e, unsigned pins, void *arg)
+{
+	if (!pins)
+		return 0;
+	*(uint64_t *)arg = s;
+	return 1;
+}
+
+struct run_ctx {
+	struct gmem *g;
+	uint64_t mode;
+	unsigned from;		/* attributes of the pages that change */
+	uint64_t done;		/* host-view steps done, for rollback */
+};
+
+static int restore_run(uint64_t s, uint64_t e, unsigned attr, void *arg)
+{
+	struct run_ctx *c = arg;
+	int ret;
+
+	if (attr != c->from)
+		return 0;
+	ret = gmem__view_restore(c->g, s, e - s);
+	if (!ret)
+		c->done = e;
+	return ret;
+}
+
+/* Rollback of restore_run() over [start, done): those runs are private
+ * again.  Revoking only ever shrinks what the host can touch. */
+static int unrestore_run(uint64_t s, uint64_t e, unsigned attr, void *arg)
+{
+	struct run_ctx *c = arg;
+
+	if (attr == c->from)
+		gmem__view_revoke(c->g, s, e - s);
+	return 0;
+}
+
+static int side_effects_run(uint64_t s, uint64_t e, unsigned attr, void *arg)
+{
+	struct run_ctx *c = arg;
+	const struct gmem_platform *plat = c->g->vm->plat;
+	uint64_t pages = (e - s) >> PAGE_SHIFT;
+
+	if (attr != c->from)
+		return 0;
+	if (c->from == GMEM_ATTR_PRIVATE) {
+		plat->to_shared(c->g, s, e - s, c->mode);
+		c->g->stats.pages_to_shared += pages;
+	} else {
+		plat->to_private(c->g, s, e - s, c->mode);
+		c->g->stats.pages_to_private += pages;
+	}
+	return 0;
+}
+
+static int convert_locked(struct gmem *g, struct gmem_attributes2 *a)
+{
+	uint64_t start = a->offset, end = a->offset + a->size, pinned;
+	bool to_private = a->attributes & GMEM_ATTR_PRIVATE;
+	struct run_ctx c = {
+		.g = g, .mode = a->flags,
+		.from = to_private ? 0 : GMEM_ATTR_PRIVATE,
+	};
+	int ret;
+
+	if (!(gmem__vm_modes(g->vm, a->attributes) & gmem__mode_bit(a->flags)))
+		return -EOPNOTSUPP;
+	if (to_private &&
+	    rs_for_each(g->pins, start, end, first_pinned, &pinned)) {
+		a->error_offset = pinned;
+		return -EAGAIN;
+	}
+	ret = rs_reserve(g->attrs, 1);
+	if (!ret && g->vendor && !to_private)
+		ret = rs_reserve(g->vendor, 1);
+	if (ret)
+		return ret;
+
+	if (to_private) {
+		ret = gmem__view_revoke(g, start, a->size);
+	} else {
+		c.done = start;
+		ret = rs_for_each(g->attrs, start, end, restore_run, &c);
+		if (ret)
+			rs_for_each(g->attrs, start, c.done, unrestore_run, &c);
+	}
+	if (ret)
+		return ret;
+
+	rs_for_each(g->attrs, start, end, side_effects_run, &c);
+	if (g->vendor && !to_private)
+		rs_set(g->vendor, start, end, g->vm->plat->vendor_initial);
+	rs_set(g->attrs, start, end, (unsigned)a->attributes);
+	g->stats.conversions++;
+	return 0;
+}
+
+int gmem_set_memory_attributes(struct gmem *g, struct gmem_attributes2 *a)
+{
+	int ret;
+
+	if (!g || !a)
+		return -EFAULT;
+	if (g->backend->set_attributes)
+		return g->backend->set_attributes(g, a);
+	ret = validate(g, a);
+	if (ret)
+		return ret;
+	pthread_rwlock_wrlock(&g->lock);
+	ret = convert_locked(g, a);
+	pthread_rwlock_unlock(&g->lock);
+	if (ret && ret != -EINVAL && ret != -EAGAIN)
+		a->error_offset = a->offset;
+	return ret;
+}
+
+int gmem_convert(struct gmem *g, uint64_t offset, uint64_t size,
+		 uint64_t attributes, uint64_t flags, uint64_t *error_offset)
+{
+	struct gmem_attributes2 a = {
+		.offset = offset, .size = size,
+		.attributes = attributes, .flags = flags,
+	};
+	int ret = gmem_set_memory_attributes(g, &a);
+
+	if (error_offset)
+		*error_offset = a.error_offset;
+	return ret;
+}

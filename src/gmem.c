@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/* gmem files: creation, attribute queries, pins, hole punching, statistics. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+#include "platform/platform.h"
+
+#define GMEM_FLAGS_VALID (GMEM_FLAG_MMAP | GMEM_FLAG_INIT_SHARED)
+
+static void gmem_free(struct gmem *g)
+{
+	if (g->mem)
+		munmap(g->mem, g->size);
+	if (g->fd >= 0)
+		g->backend->destroy(g);
+	rs_destroy(g->attrs);
+	rs_destroy(g->pins);
+	rs_destroy(g->vendor);
+	pthread_rwlock_destroy(&g->lock);
+	for (int i = 0; i < GMEM_PAGE_LOCKS; i++)
+		pthread_mutex_destroy(&g->page_lock[i]);
+	free(g);
+}
+
+static int gmem_alloc_state(struct gmem *g)
+{
+	const struct gmem_platform *plat = g->vm->plat;
+	unsigned init = (g->flags & GMEM_FLAG_INIT_SHARED) ? 0 : GMEM_ATTR_PRIVATE;
+	int ret;
+
+	if ((ret = gmem__fault_check(GMEM_FI_ALLOC)) ||
+	    (ret = rs_create(&g->attrs, g->size, init)) ||
+	    (ret = rs_create(&g->pins, g->size, 0)))
+		return ret;
+	if (plat->has_vendor_state)
+		return rs_create(&g->vendor, g->size, plat->vendor_initial);
+	return 0;
+}
+
+int gmem_create(struct gmem_vm *vm, uint64_t size, uint64_t flags,
+		struct gmem **gp)
+{
+	struct gmem *g;
+	int ret;
+
+	if (!vm || !gp)
+		return -EFAULT;
+	*gp = NULL;
+	/* The kernel's kvm_gmem_create() rules: unknown flags, size 0 or not
+	 * page aligned are -EINVAL. */
+	if ((flags & ~GMEM_FLAGS_VALID) || !size || !PAGE_ALIGNED(size) ||
+	    size > (1ULL << 52))
+		return -EINVAL;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	g->vm = vm;
+	g->backend = vm->backend;
+	g->size = size;
+	g->flags = flags;
+	g->fd = -1;
+	pthread_rwlock_init(&g->lock, NULL);
+	for (int i = 0; i < GMEM_PAGE_LOCKS; i++)
+		pthread_mutex_init(&g->page_lock[i], NULL);
+	ret = gmem_alloc_state(g);
+	if (ret)
+		goto err;
+	ret = g->backend->create(g);
+	if (ret)
+		goto err;
+	ret = gmem__fault_check(GMEM_FI_MMAP);
+	if (ret)
+		goto err;
+	g->mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_NORESERVE, g->fd, 0);
+	if (g->mem == MAP_FAILED) {
+		g->mem = NULL;
+		ret = -errno;
+		goto err;
+	}
+	pthread_mutex_lock(&vm->lock);
+	g->next_in_vm = vm->gmems;
+	vm->gmems = g;
+	pthread_mutex_unlock(&vm->lock);
+	*gp = g;
+	return 0;
+err:
+	gmem_free(g);
+	return ret;
+}
+
+void gmem_destroy(struct gmem *g)
+{
+	struct gmem **pp;
+
+	if (!g)
+		return;
+	pthread_mutex_lock(&g->vm->lock);
+	for (pp = &g->vm->gmems; *pp; pp = &(*pp)->next_in_vm) {
+		if (*pp == g) {
+			*pp = g->next_in_vm;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&g->vm->lock);
+	gmem__view_unregister(g);
+	gmem_free(g);
+}
+
+uint64_t gmem_size(const struct gmem *g) { return g ? g->size : 0; }
+
+const char *gmem_backend_name(struct gmem *g) { return g ? g->backend->name : NULL; }
+
+int gmem_bind(struct gmem *g, uint64_t gpa)
+{
+	int ret = 0;
+
+	if (!g)
+		return -EFAULT;
+	if (!PAGE_ALIGNED(gpa) || gpa + g->size < gpa)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&g->lock);
+	if (g->backend->bind)
+		ret = g->backend->bind(g, gpa);
+	if (!ret)
+		g->gpa = gpa;
+	pthread_rwlock_unlock(&g->lock);
+	return ret;
+}
+
+int gmem_get_memory_attributes(struct gmem *g, uint64_t offset,
+			       uint64_t *attributes, uint64_t *run_len)
+{
+	uint64_t end;
+	unsigned a;
+
+	if (!g || !attributes)
+		return -EFAULT;
+	if (!PAGE_ALIGNED(offset) || offset >= g->size)
+		return -EINVAL;
+	pthread_rwlock_rdlock(&g->lock);
+	a = rs_lookup(g->attrs, offset, &end);
+	pthread_rwlock_unlock(&g->lock);
+	*attributes = a;
+	if (run_len)
+		*run_len = end - offset;
+	return 0;
+}
+
+/* Pins: the analogue of a GUP pin or a VFIO DMA mapping of a shared page. */
+int gmem_pin(struct gmem *g, uint64_t offset)
+{
+	uint64_t end;
+	unsigned n;
+	int ret;
+
+	if (!g)
+		return -EFAULT;
+	if (!PAGE_ALIGNED(offset) || offset >= g->size)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&g->lock);
+	if (rs_lookup(g->attrs, offset, &end) & GMEM_ATTR_PRIVATE) {
+		ret = -EFAULT;	/* GUP of a private page fails */
+	} else {
+		n = rs_lookup(g->pins, offset, &end);
+		ret = n >= 4095 ? -EOVERFLOW :
+		      rs_set(g->pins, offset, offset + PAGE_SIZE, n + 1);
+	}
+	pthread_rwlock_unlock(&g->lock);
+	return ret;
+}
+
+int gmem_unpin(struct gmem *g, uint64_t offset)
+{
+	uint64_t end;
+	unsigned n;
+	int ret;
+
+	if (!g)
+		return -EFAULT;
+	if (!PAGE_ALIGNED(offset) || offset >= g->size)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&g->lock);
+	n = rs_lookup(g->pins, offset, &end);
+	ret = n ? rs_set(g->pins, offset, offset + PAGE_SIZE, n - 1) : -EINVAL;
+	pthread_rwlock_unlock(&g->lock);
+	return ret;
+}
+
+/* Hole punching frees the pages and keeps the attributes; the vendor state
+ * of the range returns to that of a fresh page (the folio is gone). */
+int gmem_punch_hole(struct gmem *g, uint64_t offset, uint64_t len)
+{
+	int ret;
+
+	if (!g)
+		return -EFAULT;
+	if (!PAGE_ALIGNED(offset) || !PAGE_ALIGNED(len) || !len ||
+	    offset + len < offset || offset + len > g->size)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&g->lock);
+	ret = g->vendor ? rs_reserve(g->vendor, 1) : 0;
+	if (!ret)
+		ret = g->backend->punch_hole(g, offset, len);
+	if (!ret && g->vendor)
+		rs_set(g->vendor, offset, offset + len, g->vm->plat->vendor_initial);
+	pthread_rwlock_unlock(&g->lock);
+	return ret;
+}
+
+int gmem_get_stats(struct gmem *g, struct gmem_stats *st)
+{
+	if (!g || !st)
+		return -EFAULT;
+	pthread_rwlock_rdlock(&g->lock);
+	*st = g->stats;
+	st->ranges = rs_runs(g->attrs);
+	st->ranges_bytes = rs_bytes(g->attrs);
+	pthread_rwlock_unlock(&g->lock);
+	return 0;
+}
+
+int gmem_page_info(struct gmem *g, uint64_t offset, struct gmem_page_info *pi)
+{
+	uint64_t end;
+
+	if (!g || !pi)
+		return -EFAULT;
+	if (offset >= g->size)
+		return -EINVAL;
+	offset &= ~(PAGE_SIZE - 1);
+	memset(pi, 0, sizeof(*pi));
+	pthread_rwlock_rdlock(&g->lock);
+	pi->attributes = rs_lookup(g->attrs, offset, &end);
+	pi->pinned = (int)rs_lookup(g->pins, offset, &end);
+	pi->vendor_state = g->vendor ? (int)rs_lookup(g->vendor, offset, &end) : 0;
+	pi->allocated = gmem__page_allocated(g, offset);
+	pi->encrypted = g->vm->plat->encrypts &&
+			(pi->attributes & GMEM_ATTR_PRIVATE);
+	pthread_rwlock_unlock(&g->lock);
+	return 0;
+}

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/* libgmem internals: the VM and gmem objects shared by the engine, the
+ * backends and the platform models.  Internal symbols use the gmem__ prefix
+ * and are not exported from libgmem.so (see src/libgmem.map). */
+#ifndef GMEM_INTERNAL_H
+#define GMEM_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <errno.h>
+
+#include "gmem/gmem.h"
+#include "backend/backend.h"
+#include "rangeset.h"
+
+#define PAGE_SIZE   GMEM_PAGE_SIZE
+#define PAGE_SHIFT  12
+#define PAGE_ALIGNED(x) (((x) & (PAGE_SIZE - 1)) == 0)
+
+#define GMEM_PAGE_LOCKS 64
+
+struct gmem_platform;
+struct gmem_policy;
+
+struct gmem_vm {
+	const struct gmem_platform *plat;
+	const struct gmem_policy *policy;
+	const struct gmem_backend_ops *backend;
+	bool finalized;
+	pthread_mutex_t lock;		/* phase, gmem list, vendor VM state */
+	struct gmem *gmems;		/* list of files of this VM */
+	void *backend_priv;		/* e.g. the KVM VM */
+	void *plat_priv;		/* e.g. SNP firmware / TDX module state */
+	uint64_t scramble_state;	/* sw_protected: seedable PRNG (GMEM_SCRAMBLE_SEED) */
+};
+
+struct gmem {
+	struct gmem_vm *vm;
+	const struct gmem_backend_ops *backend;
+	uint64_t size;
+	uint64_t flags;			/* GMEM_FLAG_* */
+	uint64_t gpa;			/* guest physical base */
+	int fd;				/* the file holding the bytes */
+	uint8_t *mem;			/* the library's own mapping of fd */
+	uint8_t *view;			/* the host view (gmem_mmap), or NULL */
+
+	/* The kernel's invalidate_lock: writers convert, punch, pin;
+	 * readers are guest accesses and queries. */
+	pthread_rwlock_t lock;
+	struct rangeset *attrs;		/* GMEM_ATTR_PRIVATE per page */
+	struct rangeset *pins;		/* pin count per page */
+	struct rangeset *vendor;	/* RMP / S-EPT state per page, or NULL */
+	struct gmem_stats stats;
+	/* Striped page locks for read-modify-write of encrypted pages by
+	 * concurrent guest accesses (readers of `lock`). */
+	pthread_mutex_t page_lock[GMEM_PAGE_LOCKS];
+
+	struct gmem *next_in_vm;
+	struct gmem *next_global;	/* for fork handling */
+	struct gmem **pprev_global;
+	void *backend_priv;
+	void *plat_priv;
+};
+
+/* The bytes of a page run through the library's own mapping. */
+static inline uint8_t *gmem__mem(struct gmem *g, uint64_t off)
+{
+	return g->mem + off;
+}
+
+static inline pthread_mutex_t *gmem__page_lock(struct gmem *g, uint64_t off)
+{
+	return &g->page_lock[(off >> PAGE_SHIFT) % GMEM_PAGE_LOCKS];
+}
+
+/* Zero [off, off+len) of the physical bytes, touching only allocated
+ * pages.  Returns the number of pages written. */
+uint64_t gmem__zero_range(struct gmem *g, uint64_t off, uint64_t len);
+/* Is the page at off backed by memory? */
+bool gmem__page_allocated(struct gmem *g, uint64_t off);
+
+/* The GMEM_M_* content modes the VM accepts now for that direction. */
+unsigned gmem__vm_modes(struct gmem_vm *vm, uint64_t attributes);
+
+/* Host views (src/view.c). */
+int  gmem__view_revoke(struct gmem *g, uint64_t off, uint64_t len);
+int  gmem__view_restore(struct gmem *g, uint64_t off, uint64_t len);
+void gmem__view_unregister(struct gmem *g);
+
+/* Read physical bytes without allocating holes. */
+void gmem__phys_read(struct gmem *g, uint64_t off, void *buf, uint64_t len);
+
+/* Test-only fault injection (tests/, fuzz/): the n-th call of the given
+ * kind from now fails with -err (n = 0 is the next call); n < 0 disables. */
+enum gmem_fault_kind {
+	GMEM_FI_ALLOC, GMEM_FI_MMAP, GMEM_FI_FALLOCATE, GMEM_FI_IOCTL,
+	GMEM_FI_NR
+};
+void gmem__fault_inject(enum gmem_fault_kind kind, long n, int err);
+/* 0, or -err when the injected fault fires for this call. */
+int gmem__fault_check(enum gmem_fault_kind kind);
+
+#endif

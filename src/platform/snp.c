@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * AMD SEV-SNP: the RMP and the launch flow of the SEV-SNP firmware.
+ *
+ * Per page, the RMP entry is hypervisor-owned (shared), guest-assigned or
+ * guest-assigned and validated (AMD APM vol. 2, 15.36.10 "Reverse Map
+ * Table").  Private pages are encrypted in place with the VM's key; the guest
+ * view decrypts, the host view and the physical bytes show ciphertext.
+ * Content modes act on the physical bytes, so PRESERVE keeps ciphertext and
+ * a host-written page made private decrypts to garbage: what the hardware
+ * does, not special cases.
+ *
+ * SNP_LAUNCH_UPDATE (SEV-SNP firmware ABI, 8.17): the range must be PRIVATE
+ * in gmem; each page is measured into the launch digest (PAGE_INFO chain),
+ * encrypted in place, and becomes assigned and validated.  A CPUID page is
+ * checked against the platform's CPUID policy first; a violation is
+ * corrected in the page and reported as SEV_RET_INVALID_PARAM, the page
+ * stays hypervisor-owned and the digest is not extended.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "internal.h"
+#include "crypt.h"
+#include "platform/platform.h"
+#include "platform/snp_fw.h"
+
+#define SNP_VMSA_GPA 0xFFFFFFFFF000ULL
+
+struct snp_vm {
+	struct gmem_crypt *crypt;
+	uint8_t digest[48];
+};
+
+static struct snp_vm *snp(struct gmem_vm *vm) { return vm->plat_priv; }
+
+static int snp_vm_init(struct gmem_vm *vm)
+{
+	struct snp_vm *s = calloc(1, sizeof(*s));
+	int ret;
+
+	if (!s)
+		return -ENOMEM;
+	ret = gmem__crypt_create(&s->crypt, NULL);
+	if (ret) {
+		free(s);
+		return ret;
+	}
+	vm->plat_priv = s;
+	return 0;
+}
+
+static void snp_vm_fini(struct gmem_vm *vm)
+{
+	struct snp_vm *s = snp(vm);
+
+	gmem__crypt_destroy(s->crypt);
+	free(s);
+	vm->plat_priv = NULL;
+}
+
+/* RMPUPDATE back to hypervisor-owned is done by the engine (vendor state
+ * reset); the bytes stay as they are: ciphertext if the page was ever
+ * encrypted.  Only ZERO writes. */
+static void snp_to_shared(struct gmem *g, uint64_t off, uint64_t len,
+			  uint64_t mode)
+{
+	gmem__content_apply(g, off, len, mode, false);
+}
+
+/* The page stays hypervisor-owned in the RMP until LAUNCH_UPDATE or the
+ * guest's PVALIDATE: nothing happens to the bytes. */
+static void snp_to_private(struct gmem *g, uint64_t off, uint64_t len,
+			   uint64_t mode)
+{
+	gmem__content_apply(g, off, len, mode, false);
+}
+
+static int snp_guest_private(struct gmem *g, uint64_t off, void *buf,
+			     uint64_t len, bool write, bool exclusive,
+			     struct gmem_memory_fault *f)
+{
+	struct snp_vm *s = snp(g->vm);
+	uint64_t page = off & ~(PAGE_SIZE - 1), end;
+	int ret;
+
+	if (rs_lookup(g->vendor, page, &end) != GMEM_RMP_VALIDATED) {
+		/* #VC: the guest touched a page it has not validated. */
+		if (f)
+			f->flags = GMEM_FAULT_NOT_VALIDATED;
+		return -EFAULT;
+	}
+	pthread_mutex_lock(gmem__page_lock(g, page));
+	if (write)
+		ret = gmem__crypt_write(s->crypt, g->gpa + page, g->mem + page,
+					off - page, buf, len);
+	else
+		ret = gmem__crypt_read(s->crypt, g->gpa + page, g->mem + page,
+				       off - page, buf, len);
+	pthread_mutex_unlock(gmem__page_lock(g, page));
+	return ret;
+}
+
+const struct gmem_platform gmem__plat_snp = {
+	.name = "snp",
+	.id = GMEM_PLAT_SNP,
+	.kvm_vm_type = 4,		/* KVM_X86_SEV_SNP_VM */
+	.encrypts = true,
+	.has_vendor_state = true,
+	.vendor_initial = GMEM_RMP_SHARED,
+	.vm_init = snp_vm_init,
+	.vm_fini = snp_vm_fini,
+	.to_shared = snp_to_shared,
+	.to_private = snp_to_private,
+	.guest_private = snp_guest_private,
+};
+
+static bool is_snp(struct gmem *g) { return g->vm->plat == &gmem__plat_snp; }
+
+/* Prepare one page's plaintext for its type and compute its contents hash. */
+static int launch_page(struct gmem *g, uint64_t off, unsigned type,
+		       unsigned *fw_error)
+{
+	struct snp_vm *s = snp(g->vm);
+	uint8_t *p = g->mem + off;
+	uint64_t gpa = g->gpa + off;
+	int ret;
+
+	switch (type) {
+	case GMEM_SNP_PAGE_ZERO:
+		memset(p, 0, PAGE_SIZE);
+		break;
+	case GMEM_SNP_PAGE_SECRETS:
+		/* The firmware fills the secrets page (VMPCKs). */
+		memset(p, 0, PAGE_SIZE);
+		if (RAND_bytes(p + 0x20, 4 * 32) != 1)
+			return -EIO;
+		break;
+	case GMEM_SNP_PAGE_CPUID: {
+		unsigned changed = 0;
+
+		ret = gmem__snp_cpuid_check((struct gmem_snp_cpuid_table *)p,
+					    &changed);
+		if (ret) {
+			*fw_error = GMEM_SEV_RET_INVALID_PARAM;
+			return -EIO;	/* page stays hypervisor-owned */
+		}
+		break;
+	}
+	default:
+		break;
+	}
+	ret = gmem__snp_measure_page(s->digest, p, type,
+				     type == GMEM_SNP_PAGE_VMSA ? SNP_VMSA_GPA : gpa);
+	if (ret)
+		return ret;
+	ret = gmem__crypt_page(s->crypt, gpa, p, p, 1);
+	if (ret)
+		return ret;
+	rs_set(g->vendor, off, off + PAGE_SIZE, GMEM_RMP_VALIDATED);
+	return 0;
+}
+
+int gmem_snp_launch_update(struct gmem *g, uint64_t offset, uint64_t len,
+			   unsigned page_type, unsigned *fw_error)
+{
+	uint64_t first_diff, end;
+	int ret = 0;
+
+	if (!g)
+		return -EFAULT;
+	if (fw_error)
+		*fw_error = 0;
+	if (!is_snp(g) || page_type < GMEM_SNP_PAGE_NORMAL ||
+	    page_type > GMEM_SNP_PAGE_CPUID || !len || !PAGE_ALIGNED(offset) ||
+	    !PAGE_ALIGNED(len) || offset + len < offset || offset + len > g->size)
+		return -EINVAL;
+	pthread_mutex_lock(&g->vm->lock);
+	pthread_rwlock_wrlock(&g->lock);
+	if (g->vm->finalized ||
+	    !rs_all_equal(g->attrs, offset, offset + len, GMEM_ATTR_PRIVATE,
+			  &first_diff) ||
+	    !rs_all_equal(g->vendor, offset, offset + len, GMEM_RMP_SHARED,
+			  &first_diff)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	for (uint64_t off = offset; off < offset + len && !ret; off += PAGE_SIZE) {
+		unsigned fw = 0;
+
+		ret = rs_reserve(g->vendor, 1);
+		if (!ret)
+			ret = launch_page(g, off, page_type, &fw);
+		if (fw_error && fw)
+			*fw_error = fw;
+	}
+	(void)end;
+out:
+	pthread_rwlock_unlock(&g->lock);
+	pthread_mutex_unlock(&g->vm->lock);
+	return ret;
+}
+
+int gmem_snp_launch_digest(struct gmem_vm *vm, uint8_t digest[48])
+{
+	if (!vm || !digest)
+		return -EFAULT;
+	if (vm->plat != &gmem__plat_snp)
+		return -EINVAL;
+	pthread_mutex_lock(&vm->lock);
+	memcpy(digest, snp(vm)->digest, 48);
+	pthread_mutex_unlock(&vm->lock);
+	return 0;
+}
+
+int gmem_snp_pvalidate(struct gmem *g, uint64_t offset, uint64_t len,
+		       int validate)
+{
+	uint64_t first_diff;
+	int ret;
+
+	if (!g)
+		return -EFAULT;
+	if (!is_snp(g) || !len || !PAGE_ALIGNED(offset) || !PAGE_ALIGNED(len) ||
+	    offset + len < offset || offset + len > g->size)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&g->lock);
+	if (!__atomic_load_n(&g->vm->finalized, __ATOMIC_ACQUIRE))
+		ret = -EINVAL;	/* no guest runs before LAUNCH_FINISH */
+	else if (!rs_all_equal(g->attrs, offset, offset + len,
+			       GMEM_ATTR_PRIVATE, &first_diff))
+		ret = -EFAULT;	/* the RMP check of a shared page fails */
+	else
+		ret = rs_set(g->vendor, offset, offset + len,
+			     validate ? GMEM_RMP_VALIDATED : GMEM_RMP_ASSIGNED);
+	pthread_rwlock_unlock(&g->lock);
+	return ret;
+}
