@@ -754,6 +754,13 @@ int rs_for_each(const struct rangeset *rs, uint64_t start, uint64_t end,
 	}
 }
 
+int rs_reserve(struct rangeset *rs, unsigned nsets)
+{
+	/* One rs_set() needs at most a node per level plus a new root; the
+	 * tree may grow by one level per set. */
+	return reserve(rs, (size_t)nsets * (rs_height(rs) + 1 + nsets));
+}
+
 size_t rs_runs(const struct rangeset *rs)
 {
 	return rs->runs;

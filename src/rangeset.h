@@ -64,6 +64,13 @@ int rs_set(struct rangeset *rs, uint64_t start, uint64_t end, unsigned attr);
 int rs_all_equal(const struct rangeset *rs, uint64_t start, uint64_t end,
 		 unsigned attr, uint64_t *first_diff);
 
+/*
+ * Reserve the nodes the next nsets calls of rs_set() can need, so that
+ * they cannot fail with -ENOMEM: lets a caller update several sets (or one
+ * set several times) all-or-nothing.  Returns 0 or -ENOMEM.
+ */
+int rs_reserve(struct rangeset *rs, unsigned nsets);
+
 size_t rs_runs(const struct rangeset *rs);	/* number of runs */
 size_t rs_bytes(const struct rangeset *rs);	/* heap bytes held */
 uint64_t rs_size(const struct rangeset *rs);
