@@ -47,7 +47,8 @@ static int validate(const struct gmem *g, const struct gmem_attributes2 *a)
 	return 0;
 }
 
-static int first_pinned(uint64_t s, uint64_t e, unsigned pins, void *arg)
+static int first_pinned(uint64_t s, uint64_t e __attribute__((unused)),
+			unsigned pins, void *arg)
 {
 	if (!pins)
 		return 0;
