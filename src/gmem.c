@@ -73,12 +73,16 @@ int gmem_create(struct gmem_vm *vm, uint64_t size, uint64_t flags,
 	ret = gmem__fault_check(GMEM_FI_MMAP);
 	if (ret)
 		goto err;
-	g->mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_NORESERVE, g->fd, 0);
-	if (g->mem == MAP_FAILED) {
-		g->mem = NULL;
-		ret = -errno;
-		goto err;
+	/* Where the kernel enforces, a guest_memfd without MMAP cannot be
+	 * mapped at all: the library then has no mapping of its own. */
+	if (!g->backend->kernel_enforces || (flags & GMEM_FLAG_MMAP)) {
+		g->mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_NORESERVE, g->fd, 0);
+		if (g->mem == MAP_FAILED) {
+			g->mem = NULL;
+			ret = -errno;
+			goto err;
+		}
 	}
 	pthread_mutex_lock(&vm->lock);
 	g->next_in_vm = vm->gmems;
@@ -160,6 +164,8 @@ int gmem_pin(struct gmem *g, uint64_t offset)
 		return -EFAULT;
 	if (!PAGE_ALIGNED(offset) || offset >= g->size)
 		return -EINVAL;
+	if (g->backend->kernel_enforces)
+		return -EOPNOTSUPP;	/* the kernel sees real GUP pins */
 	pthread_rwlock_wrlock(&g->lock);
 	if (rs_lookup(g->attrs, offset, &end) & GMEM_ATTR_PRIVATE) {
 		ret = -EFAULT;	/* GUP of a private page fails */

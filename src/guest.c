@@ -94,6 +94,8 @@ int gmem_guest_access_fault(struct gmem *g, uint64_t offset, void *buf,
 		return -EINVAL;
 	if (fault)
 		memset(fault, 0, sizeof(*fault));
+	if (g->backend->kernel_enforces)
+		return -EOPNOTSUPP;	/* only a real vCPU reaches private pages */
 
 	/* Accesses are readers of the invalidate lock: they run in parallel
 	 * with each other and never see a half-done conversion. */
@@ -138,6 +140,8 @@ int gmem_physical_read(struct gmem *g, uint64_t offset, void *buf,
 		return -EFAULT;
 	if (!len || offset + len < offset || offset + len > g->size)
 		return -EINVAL;
+	if (g->backend->kernel_enforces)
+		return -EOPNOTSUPP;
 	pthread_rwlock_rdlock(&g->lock);
 	gmem__phys_read(g, offset, buf, len);
 	pthread_rwlock_unlock(&g->lock);

@@ -130,7 +130,9 @@ void *gmem_mmap(struct gmem *g)
 		return NULL;
 	}
 	pthread_rwlock_wrlock(&g->lock);
-	if (!g->view)
+	if (g->backend->kernel_enforces)
+		g->view = g->mem;	/* the kernel raises SIGBUS itself */
+	else if (!g->view)
 		ret = view_create(g);
 	pthread_rwlock_unlock(&g->lock);
 	if (ret) {
@@ -142,8 +144,10 @@ void *gmem_mmap(struct gmem *g)
 
 void gmem__view_unregister(struct gmem *g)
 {
-	if (!g->view)
+	if (!g->view || g->view == g->mem) {
+		g->view = NULL;
 		return;
+	}
 	pthread_mutex_lock(&views_lock);
 	*g->pprev_global = g->next_global;
 	if (g->next_global)

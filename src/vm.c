@@ -54,10 +54,17 @@ int gmem_vm_create(struct gmem_vm **vmp, const char *platform,
 		free(vm);
 		return ret;
 	}
-	vm->backend = backend;
 	vm->scramble_state = scramble_seed();
 	pthread_mutex_init(&vm->lock, NULL);
-	if (backend->vm_init && (ret = backend->vm_init(vm)))
+	/* A backend that cannot create this platform's VM (native without
+	 * SEV-SNP or TDX hardware) hands over to the next usable one. */
+	for (;;) {
+		vm->backend = backend;
+		ret = backend->vm_init ? backend->vm_init(vm) : 0;
+		if (ret != -ENODEV || gmem__backend_next(&backend))
+			break;
+	}
+	if (ret)
 		goto err;
 	if (vm->plat->vm_init && (ret = vm->plat->vm_init(vm))) {
 		if (backend->vm_fini)

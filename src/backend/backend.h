@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <stdbool.h>
 
 struct gmem;
 struct gmem_vm;
@@ -34,6 +35,10 @@ struct gmem_backend_ops {
 	/* Kernel pass-through of a conversion (native only; NULL means the
 	 * library's engine enforces the semantics). */
 	int  (*set_attributes)(struct gmem *g, struct gmem_attributes2 *a);
+	/* The kernel enforces attributes (native): host views are plain
+	 * mappings of the guest_memfd, and the library cannot touch private
+	 * pages itself. */
+	bool kernel_enforces;
 };
 
 extern const struct gmem_backend_ops gmem__backend_emulated;
@@ -46,5 +51,8 @@ extern const struct gmem_backend_ops *const gmem__backends[];
 /* Select the backend: GMEM_BACKEND if set (-ENODEV if unusable), else the
  * first usable one in probe order.  Cached. */
 int gmem__backend_select(const struct gmem_backend_ops **ops);
+/* The next usable backend after *ops in probe order (never when forced by
+ * GMEM_BACKEND); -ENODEV if none. */
+int gmem__backend_next(const struct gmem_backend_ops **ops);
 
 #endif

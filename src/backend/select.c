@@ -81,6 +81,23 @@ int gmem__backend_select(const struct gmem_backend_ops **ops)
 	return -ENODEV;
 }
 
+int gmem__backend_next(const struct gmem_backend_ops **ops)
+{
+	const char *forced = getenv("GMEM_BACKEND");
+	int i = backend_index((*ops)->name);
+
+	if ((forced && *forced) || i < 0)
+		return -ENODEV;
+	pthread_once(&probe_once, probe_all);
+	for (i++; gmem__backends[i]; i++) {
+		if (!probed[i].ret) {
+			*ops = gmem__backends[i];
+			return 0;
+		}
+	}
+	return -ENODEV;
+}
+
 int gmem_backend_default(const char **name)
 {
 	const struct gmem_backend_ops *ops;

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The KVM uAPI libgmem uses, carried for systems whose <linux/kvm.h> lacks it
+ * (Debian 12 ships 6.1 headers).  Every definition is guarded, so a newer
+ * system header wins without a clash; sizes are checked at compile time.
+ *
+ * Sources: guest_memfd creation, KVM_SET_USER_MEMORY_REGION2, memory
+ * attributes and KVM_EXIT_MEMORY_FAULT (Linux 6.8); GUEST_MEMFD_FLAG_MMAP
+ * (6.17), GUEST_MEMFD_FLAG_INIT_SHARED and KVM_CAP_GUEST_MEMFD_FLAGS (6.18);
+ * KVM_SET_MEMORY_ATTRIBUTES2 and the content modes from the series
+ * "guest_memfd: In-place conversion support" (RFC v5, not in a release).
+ * The SEV-SNP launch structures follow <linux/kvm.h> of Linux 6.11.
+ */
+#ifndef GMEM_UAPI_H
+#define GMEM_UAPI_H
+
+#include <linux/kvm.h>
+#include <linux/types.h>
+#include <sys/ioctl.h>
+
+/* ---- capabilities ------------------------------------------------------ */
+#ifndef KVM_CAP_USER_MEMORY2
+#define KVM_CAP_USER_MEMORY2 231		/* 6.8 */
+#endif
+#ifndef KVM_CAP_MEMORY_ATTRIBUTES
+#define KVM_CAP_MEMORY_ATTRIBUTES 233		/* 6.8 */
+#endif
+#ifndef KVM_CAP_GUEST_MEMFD
+#define KVM_CAP_GUEST_MEMFD 234			/* 6.8 */
+#endif
+#ifndef KVM_CAP_VM_TYPES
+#define KVM_CAP_VM_TYPES 235			/* 6.8 */
+#endif
+#ifndef KVM_CAP_GUEST_MEMFD_FLAGS
+#define KVM_CAP_GUEST_MEMFD_FLAGS 244		/* 6.18 */
+#endif
+/* The series' capabilities moved between revisions (249/250 in v4 and v5):
+ * probe by trying KVM_SET_MEMORY_ATTRIBUTES2, never by number alone. */
+#ifndef KVM_CAP_MEMORY_ATTRIBUTES2
+#define KVM_CAP_MEMORY_ATTRIBUTES2 249		/* RFC v5 */
+#endif
+#ifndef KVM_CAP_GUEST_MEMFD_CONTENT_MODES
+#define KVM_CAP_GUEST_MEMFD_CONTENT_MODES 250	/* RFC v5 */
+#endif
+
+/* ---- VM types (x86) ---------------------------------------------------- */
+#ifndef KVM_X86_DEFAULT_VM
+#define KVM_X86_DEFAULT_VM 0
+#endif
+#ifndef KVM_X86_SW_PROTECTED_VM
+#define KVM_X86_SW_PROTECTED_VM 1
+#endif
+#ifndef KVM_X86_SEV_VM
+#define KVM_X86_SEV_VM 2
+#endif
+#ifndef KVM_X86_SEV_ES_VM
+#define KVM_X86_SEV_ES_VM 3
+#endif
+#ifndef KVM_X86_SNP_VM
+#define KVM_X86_SNP_VM 4
+#endif
+#ifndef KVM_X86_TDX_VM
+#define KVM_X86_TDX_VM 5
+#endif
+
+/* ---- guest_memfd ------------------------------------------------------- */
+#ifndef KVM_CREATE_GUEST_MEMFD
+struct kvm_create_guest_memfd {
+	__u64 size;
+	__u64 flags;
+	__u64 reserved[6];
+};
+#define KVM_CREATE_GUEST_MEMFD _IOWR(KVMIO, 0xd4, struct kvm_create_guest_memfd)
+#endif
+_Static_assert(sizeof(struct kvm_create_guest_memfd) == 64,
+	       "struct kvm_create_guest_memfd is 64 bytes");
+
+#ifndef GUEST_MEMFD_FLAG_MMAP
+#define GUEST_MEMFD_FLAG_MMAP (1ULL << 0)	/* 6.17 */
+#endif
+#ifndef GUEST_MEMFD_FLAG_INIT_SHARED
+#define GUEST_MEMFD_FLAG_INIT_SHARED (1ULL << 1)	/* 6.18 */
+#endif
+
+/* ---- memslots with a guest_memfd --------------------------------------- */
+#ifndef KVM_SET_USER_MEMORY_REGION2
+struct kvm_userspace_memory_region2 {
+	__u32 slot;
+	__u32 flags;
+	__u64 guest_phys_addr;
+	__u64 memory_size;
+	__u64 userspace_addr;
+	__u64 guest_memfd_offset;
+	__u32 guest_memfd;
+	__u32 pad1;
+	__u64 pad2[14];
+};
+#define KVM_SET_USER_MEMORY_REGION2 \
+	_IOW(KVMIO, 0x49, struct kvm_userspace_memory_region2)
+#endif
+_Static_assert(sizeof(struct kvm_userspace_memory_region2) == 160,
+	       "struct kvm_userspace_memory_region2 is 160 bytes");
+#ifndef KVM_MEM_GUEST_MEMFD
+#define KVM_MEM_GUEST_MEMFD (1U << 2)
+#endif
+
+/* ---- memory attributes ------------------------------------------------- */
+#ifndef KVM_MEMORY_ATTRIBUTE_PRIVATE
+#define KVM_MEMORY_ATTRIBUTE_PRIVATE (1ULL << 3)
+#endif
+#ifndef KVM_SET_MEMORY_ATTRIBUTES
+struct kvm_memory_attributes {
+	__u64 address;
+	__u64 size;
+	__u64 attributes;
+	__u64 flags;
+};
+#define KVM_SET_MEMORY_ATTRIBUTES _IOW(KVMIO, 0xd2, struct kvm_memory_attributes)
+#endif
+
+/* In-place conversion (RFC v5): issued on the guest_memfd fd, with offset;
+ * the VM-fd form uses the same struct with address.  Copied back to user
+ * space only on failure (error_offset). */
+#ifndef KVM_SET_MEMORY_ATTRIBUTES2
+struct kvm_memory_attributes2 {
+	union {
+		__u64 address;
+		__u64 offset;
+	};
+	__u64 size;
+	__u64 attributes;
+	__u64 flags;
+	__u64 error_offset;
+	__u64 reserved[11];
+};
+#define KVM_SET_MEMORY_ATTRIBUTES2 \
+	_IOWR(KVMIO, 0xd2, struct kvm_memory_attributes2)
+#endif
+_Static_assert(sizeof(struct kvm_memory_attributes2) == 128,
+	       "struct kvm_memory_attributes2 is 128 bytes");
+
+#ifndef KVM_SET_MEMORY_ATTRIBUTES2_UNSPECIFIED
+#define KVM_SET_MEMORY_ATTRIBUTES2_UNSPECIFIED 0ULL
+#endif
+#ifndef KVM_SET_MEMORY_ATTRIBUTES2_ZERO
+#define KVM_SET_MEMORY_ATTRIBUTES2_ZERO (1ULL << 0)
+#endif
+#ifndef KVM_SET_MEMORY_ATTRIBUTES2_PRESERVE
+#define KVM_SET_MEMORY_ATTRIBUTES2_PRESERVE (1ULL << 1)
+#endif
+
+/* ---- exits ------------------------------------------------------------- */
+#ifndef KVM_EXIT_MEMORY_FAULT
+#define KVM_EXIT_MEMORY_FAULT 39
+#endif
+#ifndef KVM_MEMORY_EXIT_FLAG_PRIVATE
+#define KVM_MEMORY_EXIT_FLAG_PRIVATE (1ULL << 3)
+#endif
+/* struct kvm_run's memory_fault member (6.8) as its own type, for reading
+ * it through the exit union on older headers. */
+struct gmem_kvm_memory_fault {
+	__u64 flags;
+	__u64 gpa;
+	__u64 size;
+};
+
+/* ---- SEV-SNP launch (6.11) --------------------------------------------- */
+#ifndef KVM_SEV_SNP_PAGE_TYPE_NORMAL
+#define KVM_SEV_SNP_PAGE_TYPE_NORMAL     0x1
+#define KVM_SEV_SNP_PAGE_TYPE_ZERO       0x3
+#define KVM_SEV_SNP_PAGE_TYPE_UNMEASURED 0x4
+#define KVM_SEV_SNP_PAGE_TYPE_SECRETS    0x5
+#define KVM_SEV_SNP_PAGE_TYPE_CPUID      0x6
+#endif
+/* VMSA pages are added by LAUNCH_FINISH in KVM; the firmware type is 2. */
+#define GMEM_SNP_FW_PAGE_TYPE_VMSA 0x2
+
+#ifndef KVM_SEV_SNP_LAUNCH_START
+#define KVM_SEV_SNP_LAUNCH_START  100
+#define KVM_SEV_SNP_LAUNCH_UPDATE 101
+#define KVM_SEV_SNP_LAUNCH_FINISH 102
+#endif
+
+struct gmem_kvm_sev_snp_launch_start {
+	__u64 policy;
+	__u8 gosvw[16];
+	__u16 flags;
+	__u8 pad0[6];
+	__u64 pad1[4];
+};
+_Static_assert(sizeof(struct gmem_kvm_sev_snp_launch_start) == 64,
+	       "struct kvm_sev_snp_launch_start is 64 bytes");
+
+struct gmem_kvm_sev_snp_launch_update {
+	__u64 gfn_start;
+	__u64 uaddr;
+	__u64 len;
+	__u8 type;
+	__u8 pad0;
+	__u16 flags;
+	__u32 pad1;
+	__u64 pad2[4];
+};
+_Static_assert(sizeof(struct gmem_kvm_sev_snp_launch_update) == 64,
+	       "struct kvm_sev_snp_launch_update is 64 bytes");
+
+struct gmem_kvm_sev_snp_launch_finish {
+	__u64 id_block_uaddr;
+	__u64 id_auth_uaddr;
+	__u8 id_block_en;
+	__u8 auth_key_en;
+	__u8 vcek_disabled;
+	__u8 host_data[32];
+	__u8 pad0[3];
+	__u16 flags;
+	__u64 pad1[4];
+};
+_Static_assert(sizeof(struct gmem_kvm_sev_snp_launch_finish) == 88,
+	       "struct kvm_sev_snp_launch_finish is 88 bytes");
+
+/* SEV firmware status codes (SEV-SNP firmware ABI, table "Status Codes"). */
+#ifndef SEV_RET_INVALID_PARAM
+#define SEV_RET_INVALID_PARAM 0x16
+#endif
+
+#endif /* GMEM_UAPI_H */

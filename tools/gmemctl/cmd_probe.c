@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/* gmemctl probe: what this host offers, and which backend libgmem uses. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "gmem/gmem.h"
+#include "gmem/uapi.h"
+#include "gmemctl.h"
+
+struct kvm_facts {
+	int open_errno;		/* 0 if /dev/kvm opened */
+	int api;
+	long cap_guest_memfd, cap_gmem_flags, cap_mem_attrs, cap_vm_types;
+};
+
+static long check_ext(int fd, long cap)
+{
+	int r = ioctl(fd, KVM_CHECK_EXTENSION, cap);
+
+	return r < 0 ? -errno : r;
+}
+
+static void kvm_facts(struct kvm_facts *k)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC), vm;
+
+	memset(k, 0, sizeof(*k));
+	if (fd < 0) {
+		k->open_errno = errno;
+		return;
+	}
+	k->api = ioctl(fd, KVM_GET_API_VERSION, 0);
+	k->cap_vm_types = check_ext(fd, KVM_CAP_VM_TYPES);
+	vm = ioctl(fd, KVM_CREATE_VM, 0UL);
+	if (vm >= 0) {
+		k->cap_guest_memfd = check_ext(vm, KVM_CAP_GUEST_MEMFD);
+		k->cap_gmem_flags = check_ext(vm, KVM_CAP_GUEST_MEMFD_FLAGS);
+		k->cap_mem_attrs = check_ext(vm, KVM_CAP_MEMORY_ATTRIBUTES);
+		close(vm);
+	} else {
+		k->cap_guest_memfd = k->cap_gmem_flags = k->cap_mem_attrs = -errno;
+	}
+	close(fd);
+}
+
+static void print_text(const struct utsname *u, const struct kvm_facts *k,
+		       const char *def, int def_ret)
+{
+	const char *const *b = gmem_backend_names();
+
+	printf("kernel      %s %s\n", u->release, u->machine);
+	if (k->open_errno) {
+		printf("/dev/kvm    unavailable: %s\n", strerror(k->open_errno));
+	} else {
+		printf("/dev/kvm    API %d, VM types 0x%lx\n", k->api,
+		       k->cap_vm_types > 0 ? k->cap_vm_types : 0);
+		printf("  KVM_CAP_GUEST_MEMFD        %ld\n", k->cap_guest_memfd);
+		printf("  KVM_CAP_GUEST_MEMFD_FLAGS  0x%lx%s%s\n",
+		       k->cap_gmem_flags > 0 ? k->cap_gmem_flags : 0,
+		       k->cap_gmem_flags > 0 && (k->cap_gmem_flags & GUEST_MEMFD_FLAG_MMAP) ? " MMAP" : "",
+		       k->cap_gmem_flags > 0 && (k->cap_gmem_flags & GUEST_MEMFD_FLAG_INIT_SHARED) ? " INIT_SHARED" : "");
+		printf("  KVM_CAP_MEMORY_ATTRIBUTES  0x%lx\n",
+		       k->cap_mem_attrs > 0 ? k->cap_mem_attrs : 0);
+	}
+	printf("backends\n");
+	for (; *b; b++) {
+		const char *why = NULL;
+		int r = gmem_backend_probe(*b, &why);
+
+		printf("  %-9s %-5s %s\n", *b, r ? "no" : "yes", why ? why : "");
+	}
+	if (def_ret)
+		printf("default     none: %s\n", strerror(-def_ret));
+	else
+		printf("default     %s%s\n", def,
+		       getenv("GMEM_BACKEND") && *getenv("GMEM_BACKEND") ? " (GMEM_BACKEND)" : "");
+}
+
+static void print_json(const struct utsname *u, const struct kvm_facts *k,
+		       const char *def, int def_ret)
+{
+	const char *const *b = gmem_backend_names();
+
+	printf("{\"kernel\":");
+	gmemctl_json_str(stdout, u->release);
+	printf(",\"kvm\":{\"available\":%s", k->open_errno ? "false" : "true");
+	if (!k->open_errno)
+		printf(",\"api\":%d,\"vm_types\":%ld,\"guest_memfd\":%ld,"
+		       "\"guest_memfd_flags\":%ld,\"memory_attributes\":%ld",
+		       k->api, k->cap_vm_types, k->cap_guest_memfd,
+		       k->cap_gmem_flags, k->cap_mem_attrs);
+	printf("},\"backends\":[");
+	for (int i = 0; b[i]; i++) {
+		const char *why = NULL;
+		int r = gmem_backend_probe(b[i], &why);
+
+		printf("%s{\"name\":\"%s\",\"usable\":%s,\"why\":", i ? "," : "",
+		       b[i], r ? "false" : "true");
+		gmemctl_json_str(stdout, why ? why : "");
+		printf("}");
+	}
+	printf("],\"default\":");
+	if (def_ret)
+		printf("null");
+	else
+		gmemctl_json_str(stdout, def);
+	printf("}\n");
+}
+
+static int run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct kvm_facts k;
+	struct utsname u;
+	const char *def = NULL;
+	bool json = false;
+	int c, def_ret;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'j')
+			json = true;
+		else
+			return gmemctl_usage_error("probe", "unknown option '%s'",
+						   argv[optind - 1]);
+	}
+	if (optind < argc)
+		return gmemctl_usage_error("probe", "unexpected argument '%s'",
+					   argv[optind]);
+	if (uname(&u))
+		return gmemctl_fail("probe", "uname: %s", strerror(errno));
+	kvm_facts(&k);
+	def_ret = gmem_backend_default(&def);
+	if (json)
+		print_json(&u, &k, def, def_ret);
+	else
+		print_text(&u, &k, def, def_ret);
+	return def_ret ? 1 : 0;
+}
+
+const struct gmemctl_cmd gmemctl_cmd_probe = {
+	.name = "probe",
+	.args = "[--json]",
+	.summary = "show what this host offers and the backend in use",
+	.help = "Reports the kernel, /dev/kvm and its guest_memfd capabilities,\n"
+		"whether each backend (native, kvm, emulated) is usable and why,\n"
+		"and the backend gmem_vm_create() picks (GMEM_BACKEND forces one).\n"
+		"Exit status 1 if no backend is usable (a forced one is missing).\n",
+	.run = run,
+};
