@@ -12,11 +12,11 @@ CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
 # Build a different tree per sanitizer so switching never mixes objects.
+comma := ,
 ifneq ($(SANITIZE),)
 BUILD     := $(BUILD)-$(subst $(comma),-,$(SANITIZE))
 SANFLAGS  := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 endif
-comma := ,
 
 CRYPTO_CFLAGS = $(shell $(PKG_CONFIG) --cflags libcrypto 2>/dev/null)
 CRYPTO_LIBS   = $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null || echo -lcrypto)
@@ -45,6 +45,13 @@ GMEMCTL  := $(BUILD)/gmemctl
 
 .PHONY: all check demo bench install clean deps examples fuzz
 all: $(STATIC) $(BUILD)/libgmem.so $(GMEMCTL) $(TESTS) $(EXAMPLES)
+
+# Parts with their own rules (benchmarks, fuzzing, the compat shim) live in
+# mk/*.mk; they may add to ALL_EXTRA (built by `all`) and CHECK_EXTRA.
+ALL_EXTRA :=
+CHECK_EXTRA :=
+include $(sort $(wildcard mk/*.mk))
+all: $(ALL_EXTRA)
 
 # A fresh machine: install (as root) or name what is missing, then build.
 $(DEPS_OK): scripts/deps.sh
@@ -88,7 +95,7 @@ examples: $(EXAMPLES)
 # The README's test command.  Each test binary is one TAP producer run by
 # prove through tests/run-test (per-test timeout, exit 77 = SKIP).
 PROVE_JOBS ?= 2
-check: all
+check: all $(CHECK_EXTRA)
 	GMEMCTL=$(abspath $(GMEMCTL)) GMEM_BUILD=$(abspath $(BUILD)) \
 	GMEM_MAKE_ARGS="CC=$(CC) BUILD=$(BUILD_BASE) SANITIZE=$(SANITIZE)" \
 	GMEM_CC="$(CC)" GMEM_SANFLAGS="$(SANFLAGS)" \
