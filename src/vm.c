@@ -134,6 +134,9 @@ int gmem_vm_content_modes(struct gmem_vm *vm, uint64_t attributes,
 		return -EFAULT;
 	if (attributes & ~GMEM_ATTR_PRIVATE)
 		return -EINVAL;
+	if (vm->backend->content_modes &&
+	    !vm->backend->content_modes(vm, attributes, modes))
+		return 0;	/* the kernel answered */
 	m = gmem__vm_modes(vm, attributes);
 	*modes = ((m & GMEM_M_UNSPEC) ? GMEM_MODES_UNSPECIFIED : 0) |
 		 ((m & GMEM_M_ZERO) ? GMEM_CONTENT_ZERO : 0) |

@@ -39,6 +39,11 @@ struct gmem_backend_ops {
 	 * mappings of the guest_memfd, and the library cannot touch private
 	 * pages itself. */
 	bool kernel_enforces;
+	/* The content modes the kernel supports for a conversion to
+	 * `attributes` (GMEM_CONTENT_* | GMEM_MODES_UNSPECIFIED), or -errno
+	 * when it cannot say: the policy table answers then.  May be NULL. */
+	int  (*content_modes)(struct gmem_vm *vm, uint64_t attributes,
+			      uint64_t *modes);
 };
 
 extern const struct gmem_backend_ops gmem__backend_emulated;

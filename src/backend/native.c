@@ -96,6 +96,23 @@ out:
 	return ret;
 }
 
+/* The series reports the content flags a VM supports as a capability
+ * bitmask (its number moved between revisions: only a positive answer is
+ * trusted).  UNSPECIFIED is always accepted. */
+static int native_content_modes(struct gmem_vm *vm, uint64_t attributes,
+				uint64_t *modes)
+{
+	struct gmem_kvm_vm *k = vm->backend_priv;
+	int r = gmem__kvm_ioctl(k->vm_fd, KVM_CHECK_EXTENSION,
+				(void *)(unsigned long)KVM_CAP_GUEST_MEMFD_CONTENT_MODES);
+
+	if (r <= 0)
+		return -EOPNOTSUPP;
+	*modes = GMEM_MODES_UNSPECIFIED |
+		 ((uint64_t)r & (GMEM_CONTENT_ZERO | GMEM_CONTENT_PRESERVE));
+	return 0;
+}
+
 const struct gmem_backend_ops gmem__backend_native = {
 	.name = "native",
 	.probe = native_probe,
@@ -107,4 +124,5 @@ const struct gmem_backend_ops gmem__backend_native = {
 	.bind = gmem__kvm_bind,
 	.set_attributes = native_set_attributes,
 	.kernel_enforces = true,
+	.content_modes = native_content_modes,
 };
