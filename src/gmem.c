@@ -203,9 +203,18 @@ int gmem_punch_hole(struct gmem *g, uint64_t offset, uint64_t len)
 
 	if (!g)
 		return -EFAULT;
+	/* As fallocate(2) on a guest_memfd: unaligned or empty is -EINVAL,
+	 * beyond the largest file -EFBIG, and a range past the end of the
+	 * file is clipped to it. */
 	if (!PAGE_ALIGNED(offset) || !PAGE_ALIGNED(len) || !len ||
-	    offset + len < offset || offset + len > g->size)
+	    offset > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX)
 		return -EINVAL;
+	if (offset + len < offset || offset + len > (uint64_t)INT64_MAX)
+		return -EFBIG;
+	if (offset >= g->size)
+		return 0;
+	if (offset + len > g->size)
+		len = g->size - offset;
 	pthread_rwlock_wrlock(&g->lock);
 	ret = g->vendor ? rs_reserve(g->vendor, 1) : 0;
 	if (!ret)
