@@ -52,6 +52,8 @@ int gmem__crypt_create(struct gmem_crypt **out, const uint8_t *key)
 
 	if (!out)
 		return -EFAULT;
+	if (gmem__fault_check(GMEM_FI_ALLOC))
+		return -ENOMEM;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
@@ -118,6 +120,8 @@ int gmem__crypt_page(struct gmem_crypt *c, uint64_t gpa, const void *in,
 	EVP_CIPHER_CTX *ctx;
 	int n = 0;
 
+	if (gmem__fault_check(GMEM_FI_CRYPTO))
+		return -EIO;
 	ctx = ctx_for(c, encrypt);
 	if (!ctx)
 		return -ENOMEM;

@@ -92,12 +92,20 @@ void gmem__view_unregister(struct gmem *g);
 void gmem__phys_read(struct gmem *g, uint64_t off, void *buf, uint64_t len);
 
 /* Test-only fault injection (tests/, fuzz/): the n-th call of the given
- * kind from now fails with -err (n = 0 is the next call); n < 0 disables. */
+ * kind from now fails with -err (n = 0 is the next call); n < 0 disarms.
+ * GMEM_FI_CRYPTO stands for a failing libcrypto call (page encryption, the
+ * SNP launch digest, the TDX measurement). */
 enum gmem_fault_kind {
 	GMEM_FI_ALLOC, GMEM_FI_MMAP, GMEM_FI_FALLOCATE, GMEM_FI_IOCTL,
+	GMEM_FI_CRYPTO,
 	GMEM_FI_NR
 };
 void gmem__fault_inject(enum gmem_fault_kind kind, long n, int err);
+/* Sticky: the n-th call and every later one fail until re-armed. */
+void gmem__fault_inject_from(enum gmem_fault_kind kind, long n, int err);
+/* Faults fired since the kind was last armed, and since the start. */
+long gmem__fault_fired(enum gmem_fault_kind kind);
+unsigned long gmem__fault_total(enum gmem_fault_kind kind);
 /* 0, or -err when the injected fault fires for this call. */
 int gmem__fault_check(enum gmem_fault_kind kind);
 

@@ -16,6 +16,7 @@
 
 #include <openssl/evp.h>
 
+#include "internal.h"
 #include "platform/snp_fw.h"
 
 #define ANY_INDEX 0xffffffffU
@@ -133,6 +134,8 @@ int gmem__snp_measure_page(uint8_t digest[48], const void *page,
 	uint8_t pi[0x70] = { 0 };
 	unsigned len = 48;
 
+	if (gmem__fault_check(GMEM_FI_CRYPTO))
+		return -EIO;
 	memcpy(pi, digest, 48);
 	if (type == 1 || type == 2) {	/* NORMAL, VMSA: contents measured */
 		if (EVP_Digest(page, 4096, pi + 0x30, &len, EVP_sha384(), NULL) != 1)

@@ -7,6 +7,7 @@
 
 #include <openssl/evp.h>
 
+#include "internal.h"
 #include "platform/tdx_mr.h"
 
 #define MR_CHUNK 256
@@ -18,8 +19,11 @@ struct gmem_tdx_mr {
 
 int gmem__tdx_mr_init(struct gmem_tdx_mr **out)
 {
-	struct gmem_tdx_mr *mr = calloc(1, sizeof(*mr));
+	struct gmem_tdx_mr *mr;
 
+	if (gmem__fault_check(GMEM_FI_ALLOC))
+		return -ENOMEM;
+	mr = calloc(1, sizeof(*mr));
 	if (!mr)
 		return -ENOMEM;
 	mr->ctx = EVP_MD_CTX_new();
@@ -54,6 +58,8 @@ static int block(struct gmem_tdx_mr *mr, const char *what, uint64_t gpa)
 
 int gmem__tdx_mr_page_add(struct gmem_tdx_mr *mr, uint64_t gpa)
 {
+	if (gmem__fault_check(GMEM_FI_CRYPTO))
+		return -EIO;
 	return block(mr, "MEM.PAGE.ADD", gpa);
 }
 
@@ -61,6 +67,8 @@ int gmem__tdx_mr_extend(struct gmem_tdx_mr *mr, uint64_t gpa, const void *page)
 {
 	const uint8_t *p = page;
 
+	if (gmem__fault_check(GMEM_FI_CRYPTO))
+		return -EIO;
 	for (unsigned c = 0; c < 4096 / MR_CHUNK; c++) {
 		int ret = block(mr, "MR.EXTEND", gpa + c * MR_CHUNK);
 
@@ -96,6 +104,8 @@ int gmem__tdx_mr_finalize(struct gmem_tdx_mr *mr, uint8_t out[48])
 
 	if (mr->finalized)
 		return -EINVAL;
+	if (gmem__fault_check(GMEM_FI_CRYPTO))
+		return -EIO;
 	if (EVP_DigestFinal_ex(mr->ctx, out, &len) != 1)
 		return -EIO;
 	mr->finalized = 1;
