@@ -19,6 +19,8 @@ struct gmemctl_cmd {
 };
 
 extern const struct gmemctl_cmd gmemctl_cmd_probe;
+extern const struct gmemctl_cmd gmemctl_cmd_run;
+extern const struct gmemctl_cmd gmemctl_cmd_map;
 
 /* Print "gmemctl: CMD: message" on stderr and return EXIT_USAGE. */
 int gmemctl_usage_error(const char *cmd, const char *fmt, ...)
