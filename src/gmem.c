@@ -252,8 +252,11 @@ int gmem_page_info(struct gmem *g, uint64_t offset, struct gmem_page_info *pi)
 	pi->pinned = (int)rs_lookup(g->pins, offset, &end);
 	pi->vendor_state = g->vendor ? (int)rs_lookup(g->vendor, offset, &end) : 0;
 	pi->allocated = gmem__page_allocated(g, offset);
+	/* Encrypted once the hardware owns it (RMP assigned, S-EPT mapped):
+	 * before that a private page still holds what the host wrote. */
 	pi->encrypted = g->vm->plat->encrypts &&
-			(pi->attributes & GMEM_ATTR_PRIVATE);
+			(pi->attributes & GMEM_ATTR_PRIVATE) &&
+			pi->vendor_state != (int)g->vm->plat->vendor_initial;
 	pthread_rwlock_unlock(&g->lock);
 	return 0;
 }

@@ -171,7 +171,8 @@ struct gmem_page_info {
 	int allocated;		/* backed by memory */
 	int pinned;		/* pin count */
 	int vendor_state;	/* enum gmem_rmp_state / gmem_sept_state, or 0 */
-	int encrypted;		/* physical bytes are ciphertext */
+	int encrypted;		/* private and owned by the hardware (RMP assigned,
+				 * S-EPT mapped): the guest sees it decrypted */
 };
 int gmem_page_info(struct gmem *g, uint64_t offset, struct gmem_page_info *pi);
 

@@ -6,6 +6,7 @@
 #define GMEMCTL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define EXIT_USAGE 2
@@ -19,6 +20,8 @@ struct gmemctl_cmd {
 };
 
 extern const struct gmemctl_cmd gmemctl_cmd_probe;
+extern const struct gmemctl_cmd gmemctl_cmd_demo;
+extern const struct gmemctl_cmd gmemctl_cmd_modes;
 extern const struct gmemctl_cmd gmemctl_cmd_run;
 extern const struct gmemctl_cmd gmemctl_cmd_map;
 
@@ -32,5 +35,12 @@ int gmemctl_fail(const char *cmd, const char *fmt, ...)
 bool gmemctl_color(FILE *f);
 /* Write s as a JSON string literal (with quotes). */
 void gmemctl_json_str(FILE *f, const char *s);
+
+/* The content-mode matrix modes[direction: 0 to-private, 1 to-shared]
+ * [phase: 0 pre-finalize, 1 finalized] of a platform and policy. */
+int gmemctl_modes_matrix(const char *platform, const char *policy,
+			 uint64_t modes[2][2]);
+void gmemctl_print_modes(FILE *f, const char *platform, const char *policy,
+			 bool color);
 
 #endif

@@ -20,6 +20,8 @@ static const struct gmemctl_cmd gmemctl_cmd_help = {
 
 static const struct gmemctl_cmd *const commands[] = {
 	&gmemctl_cmd_probe,
+	&gmemctl_cmd_demo,
+	&gmemctl_cmd_modes,
 	&gmemctl_cmd_run,
 	&gmemctl_cmd_map,
 	&gmemctl_cmd_help,
