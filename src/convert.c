@@ -9,9 +9,9 @@
  *   3. to-private: elevated references (-EAGAIN, error_offset = first
  *      pinned page);
  *   4. reserve the attribute store's memory (-ENOMEM);
- *   5. host views: revoke (to-private) or restore (to-shared) — the only
- *      step left that can fail (-ENOMEM at vm.max_map_count), undone on
- *      failure;
+ *   5. host views: revoke (to-private) or restore (to-shared) the runs
+ *      whose state changes — the only step left that can fail (-ENOMEM
+ *      at vm.max_map_count), undone on failure;
  *   6. the platform's side effects and the content mode on each run whose
  *      state changes (cannot fail);
  *   7. the attribute and vendor stores (cannot fail after step 4).
@@ -61,7 +61,31 @@ struct run_ctx {
 	uint64_t mode;
 	unsigned from;		/* attributes of the pages that change */
 	uint64_t done;		/* host-view steps done, for rollback */
+	uint64_t span_start, span_end;	/* pages that change (to-private) */
 };
+
+/*
+ * Host views change only where the state changes, so a no-op conversion
+ * never splits a VMA (each VMA counts against vm.max_map_count).
+ *
+ * To-private takes away the span from the first to the last page that
+ * changes with one mmap: already-private pages inside it stay unreachable,
+ * and a single call needs no rollback.  To-shared gives back run by run
+ * (private pages in between must stay unreachable), undoing the runs done
+ * if one fails: re-revoking a run it just restored merges VMAs back, so
+ * the rollback needs no new VMA.
+ */
+static int span_run(uint64_t s, uint64_t e, unsigned attr, void *arg)
+{
+	struct run_ctx *c = arg;
+
+	if (attr != c->from)
+		return 0;
+	if (c->span_end == 0)
+		c->span_start = s;
+	c->span_end = e;
+	return 0;
+}
 
 static int restore_run(uint64_t s, uint64_t e, unsigned attr, void *arg)
 {
@@ -76,8 +100,6 @@ static int restore_run(uint64_t s, uint64_t e, unsigned attr, void *arg)
 	return ret;
 }
 
-/* Rollback of restore_run() over [start, done): those runs are private
- * again.  Revoking only ever shrinks what the host can touch. */
 static int unrestore_run(uint64_t s, uint64_t e, unsigned attr, void *arg)
 {
 	struct run_ctx *c = arg;
@@ -85,6 +107,25 @@ static int unrestore_run(uint64_t s, uint64_t e, unsigned attr, void *arg)
 	if (attr == c->from)
 		gmem__view_revoke(c->g, s, e - s);
 	return 0;
+}
+
+static int view_change(struct gmem *g, uint64_t start, uint64_t end,
+		       struct run_ctx *c)
+{
+	int ret;
+
+	if (c->from != GMEM_ATTR_PRIVATE) {
+		rs_for_each(g->attrs, start, end, span_run, c);
+		if (c->span_end == 0)
+			return 0;
+		return gmem__view_revoke(g, c->span_start,
+					 c->span_end - c->span_start);
+	}
+	c->done = start;
+	ret = rs_for_each(g->attrs, start, end, restore_run, c);
+	if (ret)
+		rs_for_each(g->attrs, start, c->done, unrestore_run, c);
+	return ret;
 }
 
 static int side_effects_run(uint64_t s, uint64_t e, unsigned attr, void *arg)
@@ -105,14 +146,12 @@ static int side_effects_run(uint64_t s, uint64_t e, unsigned attr, void *arg)
 	return 0;
 }
 
-static int convert_locked(struct gmem *g, struct gmem_attributes2 *a)
+/* Steps 2-5: everything that can fail, before anything changes. */
+static int convert_prepare(struct gmem *g, struct gmem_attributes2 *a,
+			   struct run_ctx *c)
 {
 	uint64_t start = a->offset, end = a->offset + a->size, pinned;
 	bool to_private = a->attributes & GMEM_ATTR_PRIVATE;
-	struct run_ctx c = {
-		.g = g, .mode = a->flags,
-		.from = to_private ? 0 : GMEM_ATTR_PRIVATE,
-	};
 	int ret;
 
 	if (!(gmem__vm_modes(g->vm, a->attributes) & gmem__mode_bit(a->flags)))
@@ -125,20 +164,28 @@ static int convert_locked(struct gmem *g, struct gmem_attributes2 *a)
 	ret = rs_reserve(g->attrs, 1);
 	if (!ret && g->vendor && !to_private)
 		ret = rs_reserve(g->vendor, 1);
-	if (ret)
+	if (ret || !g->view)
 		return ret;
+	return view_change(g, start, end, c);
+}
 
-	if (to_private) {
-		ret = gmem__view_revoke(g, start, a->size);
-	} else {
-		c.done = start;
-		ret = rs_for_each(g->attrs, start, end, restore_run, &c);
-		if (ret)
-			rs_for_each(g->attrs, start, c.done, unrestore_run, &c);
+static int convert_locked(struct gmem *g, struct gmem_attributes2 *a)
+{
+	uint64_t start = a->offset, end = a->offset + a->size;
+	bool to_private = a->attributes & GMEM_ATTR_PRIVATE;
+	struct run_ctx c = {
+		.g = g, .mode = a->flags,
+		.from = to_private ? 0 : GMEM_ATTR_PRIVATE,
+	};
+	/* A failed call leaves even the statistics as they were. */
+	struct gmem_stats saved = g->stats;
+	int ret;
+
+	ret = convert_prepare(g, a, &c);
+	if (ret) {
+		g->stats = saved;
+		return ret;
 	}
-	if (ret)
-		return ret;
-
 	rs_for_each(g->attrs, start, end, side_effects_run, &c);
 	if (g->vendor && !to_private)
 		rs_set(g->vendor, start, end, g->vm->plat->vendor_initial);

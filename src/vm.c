@@ -104,15 +104,19 @@ int gmem_vm_finalize(struct gmem_vm *vm)
 		ret = -EINVAL;
 	else if (vm->plat->finalize)
 		ret = vm->plat->finalize(vm);
+	/* Conversions read the phase without vm->lock (gmem__vm_modes). */
 	if (!ret)
-		vm->finalized = true;
+		__atomic_store_n(&vm->finalized, true, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&vm->lock);
 	return ret;
 }
 
 const char *gmem_vm_platform(const struct gmem_vm *vm) { return vm ? vm->plat->name : NULL; }
 const char *gmem_vm_policy(const struct gmem_vm *vm) { return vm ? vm->policy->name : NULL; }
-int gmem_vm_is_finalized(const struct gmem_vm *vm) { return vm ? vm->finalized : -EFAULT; }
+int gmem_vm_is_finalized(const struct gmem_vm *vm)
+{
+	return vm ? __atomic_load_n(&vm->finalized, __ATOMIC_ACQUIRE) : -EFAULT;
+}
 
 /* The GMEM_M_* modes the VM accepts now for a conversion to `attributes`. */
 unsigned gmem__vm_modes(struct gmem_vm *vm, uint64_t attributes)
