@@ -17,13 +17,53 @@ struct kvm_facts {
 	int open_errno;		/* 0 if /dev/kvm opened */
 	int api;
 	long cap_guest_memfd, cap_gmem_flags, cap_mem_attrs, cap_vm_types;
+	unsigned vm_types_created;	/* bit t: KVM_CREATE_VM(t) worked */
+	long gmem_flags_accepted;	/* guest_memfd flag bits tried one by one */
+	int attrs2_errno;		/* 0: KVM_SET_MEMORY_ATTRIBUTES2 worked */
 };
+
+static const char *const vm_type_names[] = {
+	"default", "sw_protected", "sev", "sev_es", "snp", "tdx",
+};
+#define NR_VM_TYPES 6
+#define GMEM_FLAG_BITS 8
 
 static long check_ext(int fd, long cap)
 {
 	int r = ioctl(fd, KVM_CHECK_EXTENSION, cap);
 
 	return r < 0 ? -errno : r;
+}
+
+/* Tried, not assumed: each guest_memfd flag bit alone, and the in-place
+ * conversion ioctl on a guest_memfd. */
+static void try_gmem(int vm, struct kvm_facts *k)
+{
+	struct kvm_memory_attributes2 a = {
+		.size = 4096, .attributes = KVM_MEMORY_ATTRIBUTE_PRIVATE,
+	};
+	int fd;
+
+	for (int b = 0; b < GMEM_FLAG_BITS; b++) {
+		struct kvm_create_guest_memfd cg = { .size = 8192, .flags = 1ULL << b };
+
+		fd = ioctl(vm, KVM_CREATE_GUEST_MEMFD, &cg);
+		if (fd >= 0) {
+			k->gmem_flags_accepted |= 1L << b;
+			close(fd);
+		}
+	}
+	{
+		struct kvm_create_guest_memfd cg = { .size = 8192 };
+
+		fd = ioctl(vm, KVM_CREATE_GUEST_MEMFD, &cg);
+	}
+	if (fd < 0) {
+		k->attrs2_errno = errno;
+		return;
+	}
+	k->attrs2_errno = ioctl(fd, KVM_SET_MEMORY_ATTRIBUTES2, &a) ? errno : 0;
+	close(fd);
 }
 
 static void kvm_facts(struct kvm_facts *k)
@@ -37,11 +77,19 @@ static void kvm_facts(struct kvm_facts *k)
 	}
 	k->api = ioctl(fd, KVM_GET_API_VERSION, 0);
 	k->cap_vm_types = check_ext(fd, KVM_CAP_VM_TYPES);
+	for (unsigned long t = 0; t < NR_VM_TYPES; t++) {
+		vm = ioctl(fd, KVM_CREATE_VM, t);
+		if (vm >= 0) {
+			k->vm_types_created |= 1U << t;
+			close(vm);
+		}
+	}
 	vm = ioctl(fd, KVM_CREATE_VM, 0UL);
 	if (vm >= 0) {
 		k->cap_guest_memfd = check_ext(vm, KVM_CAP_GUEST_MEMFD);
 		k->cap_gmem_flags = check_ext(vm, KVM_CAP_GUEST_MEMFD_FLAGS);
 		k->cap_mem_attrs = check_ext(vm, KVM_CAP_MEMORY_ATTRIBUTES);
+		try_gmem(vm, k);
 		close(vm);
 	} else {
 		k->cap_guest_memfd = k->cap_gmem_flags = k->cap_mem_attrs = -errno;
@@ -58,8 +106,16 @@ static void print_text(const struct utsname *u, const struct kvm_facts *k,
 	if (k->open_errno) {
 		printf("/dev/kvm    unavailable: %s\n", strerror(k->open_errno));
 	} else {
-		printf("/dev/kvm    API %d, VM types 0x%lx\n", k->api,
+		printf("/dev/kvm    API %d, KVM_CAP_VM_TYPES 0x%lx\n", k->api,
 		       k->cap_vm_types > 0 ? k->cap_vm_types : 0);
+		printf("  VM types created          ");
+		for (int t = 0; t < NR_VM_TYPES; t++)
+			if (k->vm_types_created & (1U << t))
+				printf(" %d (%s)", t, vm_type_names[t]);
+		printf("\n  guest_memfd flags tried    0x%lx accepted\n",
+		       k->gmem_flags_accepted);
+		printf("  KVM_SET_MEMORY_ATTRIBUTES2 %s\n",
+		       k->attrs2_errno ? strerror(k->attrs2_errno) : "works");
 		printf("  KVM_CAP_GUEST_MEMFD        %ld\n", k->cap_guest_memfd);
 		printf("  KVM_CAP_GUEST_MEMFD_FLAGS  0x%lx%s%s\n",
 		       k->cap_gmem_flags > 0 ? k->cap_gmem_flags : 0,
@@ -92,9 +148,15 @@ static void print_json(const struct utsname *u, const struct kvm_facts *k,
 	printf(",\"kvm\":{\"available\":%s", k->open_errno ? "false" : "true");
 	if (!k->open_errno)
 		printf(",\"api\":%d,\"vm_types\":%ld,\"guest_memfd\":%ld,"
-		       "\"guest_memfd_flags\":%ld,\"memory_attributes\":%ld",
+		       "\"guest_memfd_flags\":%ld,\"memory_attributes\":%ld,"
+		       "\"vm_types_created\":%u,\"guest_memfd_flags_accepted\":%ld,"
+		       "\"set_memory_attributes2\":%s,\"set_memory_attributes2_errno\":%d",
 		       k->api, k->cap_vm_types, k->cap_guest_memfd,
-		       k->cap_gmem_flags, k->cap_mem_attrs);
+		       k->cap_gmem_flags, k->cap_mem_attrs, k->vm_types_created,
+		       k->gmem_flags_accepted, k->attrs2_errno ? "false" : "true",
+		       k->attrs2_errno);
+	else
+		printf(",\"errno\":%d", k->open_errno);
 	printf("},\"backends\":[");
 	for (int i = 0; b[i]; i++) {
 		const char *why = NULL;
