@@ -82,6 +82,7 @@ struct step {
 	char name[NAME_MAX_LEN + 1];
 	char word[NAME_MAX_LEN + 1];
 	char *text;		/* echo: owned */
+	char *src;		/* the line as written, for messages: owned */
 };
 
 /* ---- the interpreter ---------------------------------------------------- */
@@ -97,7 +98,7 @@ struct result {
 	unsigned fw;
 	bool checked;
 	unsigned line;
-	const char *what;
+	const char *what;	/* the command's line, as written */
 };
 
 struct sgmem {
@@ -122,6 +123,7 @@ struct scenario {
 	char pnames[MAX_GMEMS][NAME_MAX_LEN + 1];
 	unsigned npnames;
 	bool pvm;
+	char vname[80];		/* the verb being parsed, for messages */
 	/* progress */
 	struct timespec t0, tlast;
 	bool progress_shown;
@@ -386,9 +388,9 @@ static int need(struct scenario *s, const char **t, const char *what)
 {
 	*t = next(s);
 	if (!*t)
-		return syntax(s, "%s: missing %s", s->tok[0], what);
+		return syntax(s, "%s: missing %s", s->vname, what);
 	if (**t == '"')
-		return syntax(s, "%s: %s expected, found a string", s->tok[0], what);
+		return syntax(s, "%s: %s expected, found a string", s->vname, what);
 	return 0;
 }
 
@@ -397,7 +399,7 @@ static int no_more(struct scenario *s)
 	const char *t = peek(s);
 
 	if (t)
-		return syntax(s, "%s: unexpected '%s'", s->tok[0],
+		return syntax(s, "%s: unexpected '%s'", s->vname,
 			      *t == '"' ? "\"...\"" : t);
 	return 0;
 }
@@ -461,10 +463,10 @@ static int num(struct scenario *s, uint64_t *v, const char *what)
 	r = parse_u64(t, v);
 	if (r == -ERANGE)
 		return syntax(s, "%s: %s '%s' does not fit in 64 bits",
-			      s->tok[0], what, t);
+			      s->vname, what, t);
 	if (r)
 		return syntax(s, "%s: bad %s '%s' (a number: 4096, 0x1000, 4K, 2M, 1G)",
-			      s->tok[0], what, t);
+			      s->vname, what, t);
 	return 0;
 }
 
@@ -481,7 +483,7 @@ static int gmem_ref(struct scenario *s, struct step *st)
 			st->gi = (int)i;
 			return 0;
 		}
-	return syntax(s, "%s: no gmem named '%s'%s", s->tok[0], t,
+	return syntax(s, "%s: no gmem named '%s'%s", s->vname, t,
 		      s->npnames ? "" : " (create one with 'gmem NAME SIZE')");
 }
 
@@ -506,7 +508,7 @@ static int range(struct scenario *s, struct step *st, uint64_t def_len)
 		s->ti++;
 		r = parse_u64(t + 1, &st->len);
 		if (r)
-			return syntax(s, "%s: bad length '%s'", s->tok[0], t);
+			return syntax(s, "%s: bad length '%s'", s->vname, t);
 		st->has_len = true;
 	} else {
 		st->len = def_len;
@@ -522,7 +524,7 @@ static int parse_data(struct scenario *s, struct data *d, const char *t)
 		if (num(s, &v, "pattern byte"))
 			return -1;
 		if (v > 0xff)
-			return syntax(s, "%s: pattern is one byte (0..0xff)", s->tok[0]);
+			return syntax(s, "%s: pattern is one byte (0..0xff)", s->vname);
 		d->kind = D_BYTE;
 		d->byte = (uint8_t)v;
 	} else if (!strcmp(t, "zero") || !strcmp(t, "zeros")) {
@@ -531,10 +533,10 @@ static int parse_data(struct scenario *s, struct data *d, const char *t)
 		const char *q = next(s);
 
 		if (!q || *q != '"')
-			return syntax(s, "%s: text needs a \"quoted string\"", s->tok[0]);
+			return syntax(s, "%s: text needs a \"quoted string\"", s->vname);
 		d->tlen = strlen(q + 1);
 		if (!d->tlen)
-			return syntax(s, "%s: empty text", s->tok[0]);
+			return syntax(s, "%s: empty text", s->vname);
 		d->text = strdup(q + 1);
 		if (!d->text)
 			return syntax(s, "out of memory");
@@ -683,7 +685,7 @@ static void set_result(struct scenario *s, struct step *st, int ret)
 
 	memset(r, 0, sizeof(*r));
 	r->line = st->line;
-	r->what = st->verb->name;
+	r->what = st->src ? st->src : st->verb->name;
 	if (ret == 0) {
 		r->kind = RES_OK;
 	} else {
@@ -726,7 +728,7 @@ static void check_unexpected(struct scenario *s)
 		return;
 	r->checked = true;
 	describe_result(r, d, sizeof(d));
-	failure(s, r->line, "%s failed: %s (add 'expect %s' after it if that is intended)",
+	failure(s, r->line, "'%s' failed: %s (add 'expect %s' after it if that is intended)",
 		r->what, d, r->kind == RES_SIGBUS ? "sigbus" : "error ...");
 	s->stop = true;
 }
@@ -1013,13 +1015,13 @@ static int p_access(struct scenario *s, struct step *st, bool write)
 			if (r)
 				return -1;
 		} else {
-			return syntax(s, "%s: unexpected '%s'", s->tok[0],
+			return syntax(s, "%s: unexpected '%s'", s->vname,
 				      *t == '"' ? "\"...\"" : t);
 		}
 	}
 	if (write && st->data.kind == D_NONE)
-		return syntax(s, "%s write: what to write? (pattern BYTE, zero, "
-			      "text \"...\", cpuid-table, cpuid-fixed)", s->tok[0]);
+		return syntax(s, "%s: what to write? (pattern BYTE, zero, "
+			      "text \"...\", cpuid-table, cpuid-fixed)", s->vname);
 	if (!st->has_len)
 		st->len = write ? data_len(&st->data) : 64;
 	return 0;
@@ -1032,11 +1034,13 @@ static int p_view_verb(struct scenario *s, struct step *st, enum view v)
 	st->view = v;
 	if (need(s, &t, "'read' or 'write'"))
 		return -1;
+	if (!strcmp(t, "read") || !strcmp(t, "write"))
+		snprintf(s->vname, sizeof(s->vname), "%s %s", s->tok[0], t);
 	if (!strcmp(t, "write") && v != V_PHYS)
 		return p_access(s, st, true);
 	if (!strcmp(t, "read"))
 		return p_access(s, st, false);
-	return syntax(s, "%s: '%s'? (%s)", s->tok[0], t,
+	return syntax(s, "%s: '%s'? (%s)", s->vname, t,
 		      v == V_PHYS ? "read" : "read or write");
 }
 
@@ -1197,6 +1201,7 @@ static int p_snp(struct scenario *s, struct step *st)
 
 	if (need(s, &t, "'launch-update', 'pvalidate' or 'digest'"))
 		return -1;
+	snprintf(s->vname, sizeof(s->vname), "snp %.30s", t);
 	if (!strcmp(t, "launch-update")) {
 		const struct named *pt;
 		uint64_t v;
@@ -1266,6 +1271,7 @@ static int p_tdx(struct scenario *s, struct step *st)
 
 	if (need(s, &t, "'page-add' or 'mrtd'"))
 		return -1;
+	snprintf(s->vname, sizeof(s->vname), "tdx %.30s", t);
 	if (!strcmp(t, "page-add")) {
 		st->kind = 1;
 		if (gmem_ref(s, st) || range(s, st, PAGE))
@@ -1369,7 +1375,7 @@ static int x_expect_ok(struct scenario *s, struct step *st)
 	if (s->res.kind == RES_OK)
 		return 0;
 	describe_result(&s->res, d, sizeof(d));
-	failure(s, st->line, "expected ok, %s gave %s", s->res.what ? s->res.what : "nothing", d);
+	failure(s, st->line, "expected ok, '%s' gave %s", s->res.what ? s->res.what : "nothing", d);
 	return 0;
 }
 
@@ -1388,7 +1394,7 @@ static int fw_value(struct scenario *s, struct step *st)
 		st->want_fw = (unsigned)v;
 	} else {
 		return syntax(s, "%s: firmware error '%s'? (a number or INVALID_PARAM)",
-			      s->tok[0], t);
+			      s->vname, t);
 	}
 	st->has_fw = true;
 	return 0;
@@ -1428,7 +1434,7 @@ static int x_expect_error(struct scenario *s, struct step *st)
 
 	describe_result(r, d, sizeof(d));
 	if (r->kind != RES_ERR || r->err != st->err)
-		failure(s, st->line, "expected %s, %s gave %s", errno_name(st->err),
+		failure(s, st->line, "expected %s, '%s' gave %s", errno_name(st->err),
 			r->what ? r->what : "nothing", d);
 	else if (st->has_off && (!r->has_off || r->off != st->want_off))
 		failure(s, st->line, "expected %s at offset 0x%llx, got %s",
@@ -1450,7 +1456,7 @@ static int x_expect_fw(struct scenario *s, struct step *st)
 
 	if (!s->res.has_fw || s->res.fw != st->want_fw) {
 		describe_result(&s->res, d, sizeof(d));
-		failure(s, st->line, "expected firmware error 0x%x, %s gave %s%s",
+		failure(s, st->line, "expected firmware error 0x%x, '%s' gave %s%s",
 			st->want_fw, s->res.what ? s->res.what : "nothing", d,
 			s->res.has_fw ? "" : " (no firmware call)");
 	}
@@ -1463,7 +1469,7 @@ static int x_expect_sigbus(struct scenario *s, struct step *st)
 
 	if (s->res.kind != RES_SIGBUS) {
 		describe_result(&s->res, d, sizeof(d));
-		failure(s, st->line, "expected SIGBUS, %s gave %s",
+		failure(s, st->line, "expected SIGBUS, '%s' gave %s",
 			s->res.what ? s->res.what : "nothing", d);
 	}
 	return 0;
@@ -1831,6 +1837,7 @@ static const struct verb *find_verb(struct scenario *s)
 		snprintf(name, sizeof(name), "%s", s->tok[0]);
 		s->ti = 1;
 	}
+	snprintf(s->vname, sizeof(s->vname), "%s", name);
 	for (const struct verb *v = verbs; v->name; v++)
 		if (!strcmp(v->name, name))
 			return v;
@@ -1922,8 +1929,26 @@ static void free_steps(struct step *steps, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		free(steps[i].data.text);
 		free(steps[i].text);
+		free(steps[i].src);
 	}
 	free(steps);
+}
+
+/* The line without surrounding blanks or a trailing comment (NULL when
+ * out of memory: messages then name the verb). */
+static char *trimmed_copy(const char *line)
+{
+	const char *b = line, *e;
+	bool q = false;
+
+	while (*b == ' ' || *b == '\t')
+		b++;
+	for (e = b; *e && (q || *e != '#'); e++)
+		if (*e == '"' && (e == b || e[-1] != '\\'))
+			q = !q;
+	while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		e--;
+	return strndup(b, (size_t)(e - b));
 }
 
 /* Parse every line; NULL-free result in *out, count in *n.  -1 on a syntax
@@ -1934,7 +1959,7 @@ static int parse_all(struct scenario *s, const char *buf, size_t len,
 	struct step *steps = NULL;
 	unsigned cap = 0, cnt = 0;
 	size_t pos = 0;
-	char *line = NULL;
+	char *line = NULL, *src = NULL;
 	int ret = 0;
 
 	while (pos < len) {
@@ -1945,6 +1970,8 @@ static int parse_all(struct scenario *s, const char *buf, size_t len,
 
 		s->pline++;
 		s->sum.lines = s->pline;
+		free(src);
+		src = NULL;
 		free(line);
 		line = malloc(ll + 1);
 		if (!line) {
@@ -1958,6 +1985,7 @@ static int parse_all(struct scenario *s, const char *buf, size_t len,
 			ret = syntax(s, "NUL byte in the line");
 			break;
 		}
+		src = trimmed_copy(line);
 		if ((ret = tokenize(s, line)))
 			break;
 		if (!s->ntok)
@@ -1989,12 +2017,15 @@ static int parse_all(struct scenario *s, const char *buf, size_t len,
 		st->verb = v;
 		st->line = s->pline;
 		st->gi = -1;
+		st->src = src;
+		src = NULL;
 		if ((ret = v->parse(s, st)))
 			break;
 		if (s->ti < s->ntok && (ret = no_more(s)))
 			break;
 	}
 	free(line);
+	free(src);
 	if (ret) {
 		free_steps(steps, cnt);
 		return ret;
@@ -2032,8 +2063,8 @@ static void trace(struct scenario *s, const struct step *st, int ret)
 	if (!s->o.trace || st->verb->is_expect)
 		return;
 	describe_result(&s->res, d, sizeof(d));
-	out(s, "%s:%u: %s: %s\n", s->file, st->line, st->verb->name,
-	    ret == 1 ? "SIGBUS" : d);
+	out(s, "%s:%u: %s -> %s\n", s->file, st->line,
+	    st->src ? st->src : st->verb->name, ret == 1 ? "SIGBUS" : d);
 }
 
 /* A step on a gmem whose creation failed cannot run. */
