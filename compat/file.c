@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The shim's guest_memfds: KVM_CREATE_GUEST_MEMFD through libgmem on the
+ * application's VM, the in-place conversion capabilities, and
+ * KVM_SET_MEMORY_ATTRIBUTES2, fallocate and close on the file, with the
+ * kernel's conventions (-1 and errno; the struct copied back only on
+ * failure).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "gmem/uapi.h"
+
+#define PG GMEM_PAGE_SIZE
+#define APP_FLAGS (GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED)
+
+/* ---- configuration ------------------------------------------------------ */
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : def;
+}
+
+/* A libgmem VM with the configured platform, policy and phase, on the
+ * application's VM fd (or on none: for capability answers). */
+static int new_lib_vm(struct gmem_vm **vm, int app_vm_fd)
+{
+	int ret = gmem__compat_vm_create(vm,
+			env_or("GMEM_COMPAT_PLATFORM", "default"),
+			env_or("GMEM_COMPAT_POLICY", "seed"), app_vm_fd);
+
+	if (!ret && !strcmp(env_or("GMEM_COMPAT_PHASE", "pre-finalize"),
+			    "finalized"))
+		ret = gmem_vm_finalize(*vm);
+	if (ret && *vm) {
+		gmem_vm_destroy(*vm);
+		*vm = NULL;
+	}
+	return ret;
+}
+
+static struct gmem_vm *template_vm;
+static pthread_once_t template_once = PTHREAD_ONCE_INIT;
+
+static void template_init(void)
+{
+	if (new_lib_vm(&template_vm, -1))
+		template_vm = NULL;
+}
+
+/* ---- object lifetime ---------------------------------------------------- */
+
+void compat_obj_put(struct compat_obj *o)
+{
+	if (__atomic_sub_fetch(&o->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	if (o->kind == COMPAT_GMEM) {
+		struct compat_file *f = (struct compat_file *)o;
+
+		gmem_destroy(f->g);
+		pthread_mutex_destroy(&f->lock);
+		compat_obj_put(&f->cvm->obj);
+		free(f);
+	} else {
+		struct compat_vm *cvm = (struct compat_vm *)o;
+
+		gmem_vm_destroy(cvm->vm);
+		free(cvm);
+	}
+}
+
+static void obj_get(struct compat_obj *o)
+{
+	__atomic_add_fetch(&o->refs, 1, __ATOMIC_RELAXED);
+}
+
+/* ---- KVM_CREATE_GUEST_MEMFD -------------------------------------------- */
+
+/* The VM object of vm_fd, tracked from now on; called with compat_fd_lock
+ * written.  A VM fd the shim sees for the first time gets a new one. */
+static int vm_of(int vm_fd, struct compat_vm **cvmp, bool *is_new)
+{
+	struct compat_obj *o = compat_fd_get(vm_fd);
+	struct compat_vm *cvm;
+	int ret;
+
+	*is_new = false;
+	if (o && o->kind == COMPAT_VM) {
+		*cvmp = (struct compat_vm *)o;
+		return 0;
+	}
+	if (o)
+		return -ENOTTY;		/* a guest_memfd is not a VM */
+	cvm = calloc(1, sizeof(*cvm));
+	if (!cvm)
+		return -ENOMEM;
+	cvm->obj.kind = COMPAT_VM;
+	cvm->obj.refs = 1;		/* the fd entry */
+	ret = new_lib_vm(&cvm->vm, vm_fd);
+	if (!ret)
+		ret = compat_fd_set(vm_fd, &cvm->obj);
+	if (ret) {
+		if (cvm->vm)
+			gmem_vm_destroy(cvm->vm);
+		free(cvm);
+		return ret;
+	}
+	*cvmp = cvm;
+	*is_new = true;
+	return 0;
+}
+
+static int new_file(struct compat_vm *cvm, const struct kvm_create_guest_memfd *c)
+{
+	struct compat_file *f = calloc(1, sizeof(*f));
+	int ret, fd;
+
+	if (!f)
+		return -ENOMEM;
+	ret = gmem_create(cvm->vm, c->size, c->flags, &f->g);
+	if (ret) {
+		free(f);
+		return ret;
+	}
+	f->obj.kind = COMPAT_GMEM;
+	f->obj.refs = 1;		/* the fd entry */
+	f->cvm = cvm;
+	f->size = c->size;
+	f->app_flags = c->flags;
+	f->lib_fd = gmem__compat_fd(f->g);
+	pthread_mutex_init(&f->lock, NULL);
+	/* The application gets its own descriptor of the file, as the kernel
+	 * would give it (no close-on-exec); the library keeps its own. */
+	fcntl(f->lib_fd, F_SETFD, FD_CLOEXEC);
+	fd = fcntl(f->lib_fd, F_DUPFD, 0);
+	ret = fd < 0 ? -errno : compat_fd_set(fd, &f->obj);
+	if (ret) {
+		if (fd >= 0)
+			compat_real.close(fd);
+		gmem_destroy(f->g);
+		pthread_mutex_destroy(&f->lock);
+		free(f);
+		return ret;
+	}
+	obj_get(&cvm->obj);
+	return fd;
+}
+
+int compat_create_gmem(int vm_fd, void *arg)
+{
+	struct kvm_create_guest_memfd c;
+	struct compat_vm *cvm;
+	bool is_new;
+	long kflags;
+	int ret;
+
+	if (!arg)
+		return -EFAULT;
+	memcpy(&c, arg, sizeof(c));
+	for (size_t i = 0; i < sizeof(c.reserved) / sizeof(c.reserved[0]); i++)
+		if (c.reserved[i])
+			return -EINVAL;
+	/* The flags this VM takes are the kernel's answer (6.18: MMAP and
+	 * INIT_SHARED on VMs without private memory); the shim needs both
+	 * itself, whatever the application asks for. */
+	kflags = compat_real.ioctl(vm_fd, KVM_CHECK_EXTENSION,
+				   (void *)(unsigned long)KVM_CAP_GUEST_MEMFD_FLAGS);
+	if (kflags < 0)
+		return -errno;
+	if (((uint64_t)kflags & APP_FLAGS) != APP_FLAGS) {
+		/* A VM the emulation cannot serve (private memory): the
+		 * kernel's own guest_memfd, untracked. */
+		ret = compat_real.ioctl(vm_fd, KVM_CREATE_GUEST_MEMFD, arg);
+		return ret < 0 ? -errno : ret;
+	}
+	if (c.flags & ~(uint64_t)kflags)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&compat_fd_lock);
+	ret = vm_of(vm_fd, &cvm, &is_new);
+	if (!ret) {
+		ret = new_file(cvm, &c);
+		if (ret < 0 && is_new) {	/* not a VM after all */
+			compat_fd_clear(vm_fd);
+			compat_obj_put(&cvm->obj);
+		}
+	}
+	pthread_rwlock_unlock(&compat_fd_lock);
+	return ret;
+}
+
+/* ---- KVM_CHECK_EXTENSION ------------------------------------------------ */
+
+static long content_modes(struct gmem_vm *vm)
+{
+	uint64_t to_shared = 0, to_private = 0;
+
+	if (!vm || gmem_vm_content_modes(vm, 0, &to_shared) ||
+	    gmem_vm_content_modes(vm, GMEM_ATTR_PRIVATE, &to_private))
+		return 0;
+	return (long)((to_shared | to_private) &
+		      (GMEM_CONTENT_ZERO | GMEM_CONTENT_PRESERVE));
+}
+
+/* The series' capabilities: the attributes KVM_SET_MEMORY_ATTRIBUTES2
+ * takes, and the content flags accepted in some direction in this phase
+ * (0 when the policy has none).  Per-direction refusals are EOPNOTSUPP. */
+long compat_check_extension(int fd, long cap, bool *handled)
+{
+	struct compat_obj *o;
+	long r;
+
+	*handled = cap == KVM_CAP_MEMORY_ATTRIBUTES2 ||
+		   cap == KVM_CAP_GUEST_MEMFD_CONTENT_MODES;
+	if (cap == KVM_CAP_MEMORY_ATTRIBUTES2)
+		return KVM_MEMORY_ATTRIBUTE_PRIVATE;
+	if (cap != KVM_CAP_GUEST_MEMFD_CONTENT_MODES)
+		return 0;
+	pthread_rwlock_rdlock(&compat_fd_lock);
+	o = compat_fd_get(fd);
+	if (o && o->kind == COMPAT_VM) {
+		r = content_modes(((struct compat_vm *)o)->vm);
+	} else {
+		pthread_once(&template_once, template_init);
+		r = content_modes(template_vm);
+	}
+	pthread_rwlock_unlock(&compat_fd_lock);
+	return r;
+}
+
+/* ---- KVM_SET_MEMORY_ATTRIBUTES2 ---------------------------------------- */
+
+static bool range_valid(const struct compat_file *f,
+			const struct gmem_attributes2 *a)
+{
+	return a->size && !(a->offset % PG) && !(a->size % PG) &&
+	       a->offset + a->size > a->offset &&
+	       a->offset + a->size <= f->size &&
+	       !(a->attributes & ~GMEM_ATTR_PRIVATE);
+}
+
+/*
+ * The host mappings change first, the way the kernel unmaps before it
+ * converts: to-private covers the whole range, to-shared maps the file
+ * over it (the pages become the host's as the call returns).  If libgmem
+ * then refuses, the mappings go back to the unchanged attributes.
+ */
+static int convert(struct compat_file *f, struct gmem_attributes2 *a)
+{
+	uint64_t start = a->offset, end = a->offset + a->size;
+	int ret;
+
+	if (!range_valid(f, a)) {
+		ret = gmem_set_memory_attributes(f->g, a);
+		if (!ret)	/* never: the engine refuses these too */
+			compat_maps_sync(f, 0, f->size);
+		return ret;
+	}
+	ret = (a->attributes & GMEM_ATTR_PRIVATE) ?
+	      compat_maps_cover(f, start, end) :
+	      compat_maps_uncover(f, start, end);
+	if (ret)
+		a->error_offset = start;	/* as the engine's -ENOMEM */
+	else
+		ret = gmem_set_memory_attributes(f->g, a);
+	if (ret)
+		compat_maps_sync(f, start, end);
+	return ret;
+}
+
+int compat_set_attributes(struct compat_file *f, void *arg)
+{
+	struct kvm_memory_attributes2 *u = arg;
+	struct gmem_attributes2 a;
+	int ret;
+
+	_Static_assert(sizeof(a) == sizeof(*u), "same layout");
+	if (!u)
+		return -EFAULT;
+	memcpy(&a, u, sizeof(a));
+	pthread_mutex_lock(&f->lock);
+	ret = convert(f, &a);
+	pthread_mutex_unlock(&f->lock);
+	if (ret)	/* the kernel copies the struct back only on failure */
+		u->error_offset = a.error_offset;
+	return ret;
+}
+
+/* ---- fallocate ------------------------------------------------------------ */
+
+/* Hole punches go through libgmem (attributes kept, vendor state reset);
+ * every other mode is the kernel's business. */
+int compat_fallocate(struct compat_file *f, int mode, off_t off, off_t len)
+{
+	int ret;
+
+	if (mode != (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE))
+		return compat_real.fallocate(f->lib_fd, mode, off, len) ? -errno : 0;
+	if (off < 0 || len <= 0)
+		return -EINVAL;
+	pthread_mutex_lock(&f->lock);
+	ret = gmem_punch_hole(f->g, (uint64_t)off, (uint64_t)len);
+	pthread_mutex_unlock(&f->lock);
+	return ret;
+}

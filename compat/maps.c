@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Host mappings of the shim's guest_memfds.  The application's mmap is a
+ * real MAP_SHARED mapping of the guest_memfd; its private pages are
+ * covered (MAP_FIXED) by a mapping of an empty memfd at the same file
+ * offset, so a touch lands past that file's end and the kernel raises a
+ * genuine SIGBUS, as it does for a private guest_memfd page.  Covers at
+ * adjacent offsets merge into one VMA, as do restored runs of the file.
+ *
+ * Every mapping is recorded (address, length, file offset, protection) so
+ * that a conversion can change all of them.  Records change, and the
+ * kernel's mappings under them, only under maps_lock: munmap and MAP_FIXED
+ * mmap over a recorded range update the records before anyone can remap
+ * there, so a conversion never maps over memory the application reused.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "gmem/uapi.h"
+
+#define PG GMEM_PAGE_SIZE
+
+struct compat_map {
+	uintptr_t addr;
+	uint64_t len;
+	uint64_t off;			/* file offset of addr */
+	int prot;
+	struct compat_file *f;		/* holds a reference */
+	struct compat_map *next;
+};
+
+static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct compat_map *maps;
+static int sigbus_fd = -1;
+int compat_nr_maps;
+
+static uint64_t page_up(uint64_t x)
+{
+	return (x + PG - 1) & ~(PG - 1);
+}
+
+static int sigbus_init(void)
+{
+	if (sigbus_fd < 0)
+		sigbus_fd = memfd_create("gmem-compat-private", MFD_CLOEXEC);
+	return sigbus_fd < 0 ? -errno : 0;
+}
+
+/* [s, e) of the file, within rec: the cover or the file itself. */
+static int remap(struct compat_map *rec, uint64_t s, uint64_t e, bool cover)
+{
+	uint64_t rs = s > rec->off ? s : rec->off;
+	uint64_t re = e < rec->off + rec->len ? e : rec->off + rec->len;
+	void *p;
+
+	if (rs >= re)
+		return 0;
+	p = compat_real.mmap((void *)(rec->addr + (rs - rec->off)), re - rs,
+			     rec->prot, MAP_SHARED | MAP_FIXED,
+			     cover ? sigbus_fd : rec->f->lib_fd, (off_t)rs);
+	return p == MAP_FAILED ? -errno : 0;
+}
+
+static int remap_all(struct compat_file *f, uint64_t s, uint64_t e,
+		     bool cover)
+{
+	int ret = 0;
+
+	for (struct compat_map *m = maps; m && !ret; m = m->next)
+		if (m->f == f)
+			ret = remap(m, s, e, cover);
+	return ret;
+}
+
+/* Records of f (or only `only`) made to follow the attributes over
+ * [s, e).  Keeps going after an error, returns the first. */
+static int sync_locked(struct compat_file *f, struct compat_map *only,
+		       uint64_t s, uint64_t e)
+{
+	uint64_t attr, run, re;
+	int ret = 0, r;
+
+	if (e > f->size)
+		e = f->size;
+	for (; s < e; s = re) {
+		if (gmem_get_memory_attributes(f->g, s, &attr, &run))
+			return -EINVAL;
+		re = s + run < e ? s + run : e;
+		for (struct compat_map *m = maps; m; m = m->next) {
+			if (m->f != f || (only && m != only))
+				continue;
+			r = remap(m, s, re, attr & GMEM_ATTR_PRIVATE);
+			if (r && !ret)
+				ret = r;
+		}
+	}
+	return ret;
+}
+
+static int with_lock(struct compat_file *f, uint64_t s, uint64_t e, int how)
+{
+	int ret;
+
+	pthread_mutex_lock(&maps_lock);
+	ret = sigbus_init();
+	if (!ret)
+		ret = how < 0 ? sync_locked(f, NULL, s, e)
+			      : remap_all(f, s, e, how);
+	pthread_mutex_unlock(&maps_lock);
+	return ret;
+}
+
+int compat_maps_cover(struct compat_file *f, uint64_t off, uint64_t end)
+{
+	return with_lock(f, off, end, 1);
+}
+
+int compat_maps_uncover(struct compat_file *f, uint64_t off, uint64_t end)
+{
+	return with_lock(f, off, end, 0);
+}
+
+int compat_maps_sync(struct compat_file *f, uint64_t off, uint64_t end)
+{
+	return with_lock(f, off, end, -1);
+}
+
+static void rec_free(struct compat_map *m)
+{
+	__atomic_sub_fetch(&compat_nr_maps, 1, __ATOMIC_RELEASE);
+	compat_obj_put(&m->f->obj);
+	free(m);
+}
+
+/* [a, a + len) is no longer what the records say: forget it.  A record cut
+ * in two takes *spare for its upper part. */
+static void trim(uintptr_t a, uint64_t len, struct compat_map **spare)
+{
+	uintptr_t b = a + page_up(len);
+	struct compat_map **pp = &maps, *m;
+
+	while ((m = *pp)) {
+		uintptr_t ms = m->addr, me = m->addr + m->len;
+
+		if (me <= a || ms >= b) {
+			pp = &m->next;
+			continue;
+		}
+		if (ms >= a && me <= b) {		/* all of it */
+			*pp = m->next;
+			rec_free(m);
+			continue;
+		}
+		if (ms < a && me > b && *spare) {	/* a hole in it */
+			struct compat_map *hi = *spare;
+
+			*spare = NULL;
+			*hi = *m;
+			hi->addr = b;
+			hi->off = m->off + (b - ms);
+			hi->len = me - b;
+			m->next = hi;
+			__atomic_add_fetch(&m->f->obj.refs, 1, __ATOMIC_RELAXED);
+			__atomic_add_fetch(&compat_nr_maps, 1, __ATOMIC_RELEASE);
+		}
+		if (ms < a) {				/* keep the lower part */
+			m->len = a - ms;
+		} else {				/* keep the upper part */
+			m->off += b - ms;
+			m->addr = b;
+			m->len = me - b;
+		}
+		pp = &m->next;
+	}
+}
+
+void *compat_mmap_file(struct compat_file *f, void *addr, size_t len,
+		       int prot, int flags, off_t off, int app_fd)
+{
+	struct compat_map *m, *spare;
+	int type = flags & MAP_TYPE, ret;
+	void *p;
+
+	/* kvm_gmem_mmap(): no GUEST_MEMFD_FLAG_MMAP is ENODEV, and only
+	 * shared mappings exist. */
+	if (!(f->app_flags & GUEST_MEMFD_FLAG_MMAP)) {
+		errno = ENODEV;
+		return MAP_FAILED;
+	}
+	if (type != MAP_SHARED && type != MAP_SHARED_VALIDATE) {
+		errno = EINVAL;
+		return MAP_FAILED;
+	}
+	m = calloc(1, sizeof(*m));
+	spare = calloc(1, sizeof(*spare));
+	if (!m || !spare) {
+		free(m);
+		free(spare);
+		errno = ENOMEM;
+		return MAP_FAILED;
+	}
+	pthread_mutex_lock(&f->lock);
+	pthread_mutex_lock(&maps_lock);
+	ret = sigbus_init();
+	p = ret ? MAP_FAILED : compat_real.mmap(addr, len, prot, flags, app_fd, off);
+	if (p == MAP_FAILED) {
+		ret = ret ? -ret : errno;
+		free(m);
+		goto out;
+	}
+	if (flags & MAP_FIXED)
+		trim((uintptr_t)p, len, &spare);
+	*m = (struct compat_map){
+		.addr = (uintptr_t)p, .len = page_up(len), .off = (uint64_t)off,
+		.prot = prot, .f = f, .next = maps,
+	};
+	maps = m;
+	__atomic_add_fetch(&f->obj.refs, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&compat_nr_maps, 1, __ATOMIC_RELEASE);
+	ret = sync_locked(f, m, m->off, m->off + m->len);
+	if (ret) {	/* vm.max_map_count: no half-covered mapping */
+		compat_real.munmap(p, len);
+		trim((uintptr_t)p, len, &spare);
+		p = MAP_FAILED;
+		ret = -ret;
+	}
+out:
+	pthread_mutex_unlock(&maps_lock);
+	pthread_mutex_unlock(&f->lock);
+	free(spare);
+	if (p == MAP_FAILED)
+		errno = ret;
+	return p;
+}
+
+void *compat_mmap_other(void *addr, size_t len, int prot, int flags, int fd,
+			off_t off)
+{
+	struct compat_map *spare = calloc(1, sizeof(*spare));
+	void *p;
+	int err;
+
+	pthread_mutex_lock(&maps_lock);
+	p = compat_real.mmap(addr, len, prot, flags, fd, off);
+	err = errno;
+	if (p != MAP_FAILED && (flags & MAP_FIXED))
+		trim((uintptr_t)p, len, &spare);
+	pthread_mutex_unlock(&maps_lock);
+	free(spare);
+	errno = err;
+	return p;
+}
+
+int compat_munmap(void *addr, size_t len)
+{
+	struct compat_map *spare = calloc(1, sizeof(*spare));
+	int ret, err;
+
+	pthread_mutex_lock(&maps_lock);
+	ret = compat_real.munmap(addr, len);
+	err = errno;
+	if (!ret)
+		trim((uintptr_t)addr, len, &spare);
+	pthread_mutex_unlock(&maps_lock);
+	free(spare);
+	errno = err;
+	return ret;
+}
+
+int compat_mremap_check(void *addr, size_t len)
+{
+	uintptr_t a = (uintptr_t)addr, b = a + page_up(len);
+	int hit = 0;
+
+	pthread_mutex_lock(&maps_lock);
+	for (struct compat_map *m = maps; m && !hit; m = m->next)
+		hit = m->addr < b && m->addr + m->len > a;
+	pthread_mutex_unlock(&maps_lock);
+	return hit;
+}
+
+void compat_maps_fork_prepare(void)
+{
+	pthread_mutex_lock(&maps_lock);
+}
+
+void compat_maps_fork_parent(void)
+{
+	pthread_mutex_unlock(&maps_lock);
+}
+
+/* The child of a fork cannot see the parent's conversions (the kernel
+ * would zap the child's page tables too): none of its mappings of a
+ * guest_memfd stays usable.  Single-threaded here. */
+void compat_maps_fork_child(void)
+{
+	pthread_mutex_init(&maps_lock, NULL);
+	if (sigbus_fd < 0)
+		return;
+	for (struct compat_map *m = maps; m; m = m->next)
+		remap(m, 0, m->f->size, true);
+}
