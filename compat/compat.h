@@ -35,6 +35,7 @@ void compat_real_init(void);
 int gmem__compat_vm_create(struct gmem_vm **vm, const char *platform,
 			   const char *policy, int app_vm_fd);
 int gmem__compat_fd(const struct gmem *g);
+void *gmem__compat_mem(const struct gmem *g);
 
 /* ---- tracked descriptors (fdtab.c) ------------------------------------ */
 enum compat_kind { COMPAT_VM = 1, COMPAT_GMEM };
@@ -77,6 +78,7 @@ bool compat_active(void);
 int  compat_create_gmem(int vm_fd, void *arg);		/* fd or -errno */
 long compat_check_extension(int fd, long cap, bool *handled);
 int  compat_set_attributes(struct compat_file *f, void *arg);
+int  compat_set_region2(int vm_fd, void *arg);
 int  compat_fallocate(struct compat_file *f, int mode, off_t off, off_t len);
 int  compat_close(int fd, struct compat_obj *o);
 void compat_obj_put(struct compat_obj *o);

@@ -291,6 +291,40 @@ int compat_set_attributes(struct compat_file *f, void *arg)
 	return ret;
 }
 
+/* ---- memslots ------------------------------------------------------------ */
+
+/*
+ * A memslot on one of the shim's guest_memfds takes the library's own
+ * mapping of the file as its userspace address.  The guest faults its
+ * pages from the guest_memfd either way (an mmap-able guest_memfd makes
+ * the slot guest_memfd-only), but KVM's instruction emulator and
+ * kvm_read_guest() go through the userspace address, and the
+ * application's mapping has its private pages covered.  Called with
+ * compat_fd_lock read.
+ */
+int compat_set_region2(int vm_fd, void *arg)
+{
+	struct kvm_userspace_memory_region2 r;
+	struct compat_obj *o;
+	struct compat_file *f;
+
+	if (!arg)
+		return -EFAULT;
+	memcpy(&r, arg, sizeof(r));
+	o = (r.flags & KVM_MEM_GUEST_MEMFD) ? compat_fd_get((int)r.guest_memfd)
+					    : NULL;
+	if (o && o->kind == COMPAT_GMEM) {
+		f = (struct compat_file *)o;
+		if (r.guest_memfd_offset < f->size &&
+		    r.memory_size <= f->size - r.guest_memfd_offset)
+			r.userspace_addr = (uint64_t)(uintptr_t)
+				((uint8_t *)gmem__compat_mem(f->g) +
+				 r.guest_memfd_offset);
+	}
+	return compat_real.ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION2, &r) ?
+	       -errno : 0;
+}
+
 /* ---- fallocate ------------------------------------------------------------ */
 
 /* Hole punches go through libgmem (attributes kept, vendor state reset);

@@ -219,6 +219,11 @@ static int ioctl_tracked(int fd, unsigned long req, void *arg)
 		pthread_rwlock_unlock(&compat_fd_lock);
 		return ret;
 	}
+	if (o && o->kind == COMPAT_VM && req == KVM_SET_USER_MEMORY_REGION2) {
+		ret = ret_errno(compat_set_region2(fd, arg));
+		pthread_rwlock_unlock(&compat_fd_lock);
+		return ret;
+	}
 	pthread_rwlock_unlock(&compat_fd_lock);
 	if (o && o->kind == COMPAT_VM &&
 	    (req == KVM_CREATE_GUEST_MEMFD || req == KVM_CHECK_EXTENSION))

@@ -22,6 +22,7 @@
 int gmem__compat_vm_create(struct gmem_vm **vmp, const char *platform,
 			   const char *policy, int app_vm_fd);
 int gmem__compat_fd(const struct gmem *g);
+void *gmem__compat_mem(const struct gmem *g);
 
 /* As vm.c: GMEM_SCRAMBLE_SEED=n makes sw_protected scrambling
  * reproducible. */
@@ -117,4 +118,12 @@ err:
 int gmem__compat_fd(const struct gmem *g)
 {
 	return g ? g->fd : -EFAULT;
+}
+
+/* The library's own mapping of the whole file: never covered, so KVM can
+ * use it as the memslot's userspace address (its instruction emulator and
+ * kvm_read_guest() go through it) whatever the host views show. */
+void *gmem__compat_mem(const struct gmem *g)
+{
+	return g ? g->mem : NULL;
 }

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Host mappings of a guest_memfd follow its attributes, through the uAPI
+ * only: SIGBUS on private pages, read/write on shared ones with contents
+ * kept across conversions, several and partial mappings, mappings that
+ * outlive the fd, and memory the application maps over an unmapped part
+ * left alone by later conversions.  mmap refuses a file created without
+ * GUEST_MEMFD_FLAG_MMAP (ENODEV) and MAP_PRIVATE (EINVAL).
+ */
+#include "uapi_test.h"
+
+#define NPAGES 8
+#define SIZE (NPAGES * PG)
+
+static void *map(int fd, uint64_t len, uint64_t off)
+{
+	return mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
+}
+
+static int private_in(uint8_t *p, uint64_t npages)
+{
+	int n = 0;
+
+	for (uint64_t i = 0; i < npages; i++)
+		n += peek(p + i * PG) < 0;
+	return n;
+}
+
+static void test_refusals(int vm_fd)
+{
+	int fd = gmem_create_fd(vm_fd, SIZE, GUEST_MEMFD_FLAG_INIT_SHARED);
+	void *p;
+
+	errno = 0;
+	p = map(fd, SIZE, 0);
+	ok(p == MAP_FAILED && errno == ENODEV,
+	   "mmap of a guest_memfd created without MMAP: ENODEV (%s)", ename(errno));
+	close(fd);
+	fd = gmem_create_fd(vm_fd, SIZE, GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED);
+	errno = 0;
+	p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	ok(p == MAP_FAILED && errno == EINVAL, "MAP_PRIVATE: EINVAL (%s)", ename(errno));
+	close(fd);
+}
+
+int main(void)
+{
+	struct kvm_env k;
+	uint8_t *a, *b, *part, *anon;
+	int fd, fd2;
+
+	plan_lazy();
+	sigbus_catch();
+	kvm_env_open(&k);
+	fd = gmem_create_fd(k.vm_fd, SIZE, GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED);
+	require_inplace(fd, SHARED);
+
+	a = map(fd, SIZE, 0);
+	TEST_ASSERT(a != MAP_FAILED, "mmap");
+	ok(private_in(a, NPAGES) == 0, "INIT_SHARED: every page is readable");
+	for (uint64_t i = 0; i < NPAGES; i++)
+		a[i * PG] = (uint8_t)(0x40 + i);
+
+	set_attrs(fd, PG, PG, PRIVATE, F_PRESERVE);
+	ok(peek(a + PG) < 0 && peek(a + PG + 100) < 0, "a page converted to private raises SIGBUS");
+	ok(poke(a + PG, 1) < 0, "writing it raises SIGBUS too");
+	ok(peek(a) == 0x40 && peek(a + 2 * PG) == 0x42, "its neighbours stay readable");
+	set_attrs(fd, PG, PG, SHARED, F_PRESERVE);
+	ok(peek(a + PG) == 0x41, "back to shared: readable, contents in place");
+
+	b = map(fd, SIZE, 0);
+	TEST_ASSERT(b != MAP_FAILED, "second mmap");
+	part = map(fd, 2 * PG, 4 * PG);
+	TEST_ASSERT(part != MAP_FAILED, "partial mmap");
+	b[3 * PG] = 0x99;
+	ok(a[3 * PG] == 0x99 && part[0] == 0x44, "mappings share the pages (partial at offset)");
+	set_attrs(fd, 3 * PG, 3 * PG, PRIVATE, F_PRESERVE);
+	ok(private_in(a, NPAGES) == 3 && private_in(b, NPAGES) == 3 &&
+	   private_in(part, 2) == 2, "a conversion reaches every mapping");
+	set_attrs(fd, 3 * PG, 3 * PG, SHARED, F_PRESERVE);
+	ok(private_in(b, NPAGES) == 0 && part[1 * PG] == 0x45 && b[3 * PG] == 0x99,
+	   "and back, in every mapping");
+
+	/* Part of a mapping given back, and anonymous memory put there. */
+	TEST_ASSERT(!munmap(b + 2 * PG, 2 * PG), "munmap part");
+	anon = mmap(b + 2 * PG, 2 * PG, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	TEST_ASSERT(anon == b + 2 * PG, "anonymous mmap at the hole");
+	memset(anon, 0x77, 2 * PG);
+	set_attrs(fd, 0, SIZE, PRIVATE, F_PRESERVE);
+	ok(peek(anon) == 0x77 && peek(anon + 2 * PG - 1) == 0x77,
+	   "memory mapped where a guest_memfd mapping was is left alone");
+	ok(peek(b) < 0 && peek(b + 4 * PG) < 0, "the rest of that mapping follows");
+	/* MAP_FIXED over a mapping, no munmap first. */
+	anon = mmap(a + 6 * PG, PG, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	TEST_ASSERT(anon == a + 6 * PG, "MAP_FIXED over a mapping");
+	anon[0] = 0x66;
+	set_attrs(fd, 0, SIZE, SHARED, F_PRESERVE);
+	set_attrs(fd, 0, SIZE, PRIVATE, F_PRESERVE);
+	ok(peek(anon) == 0x66, "memory mapped over a guest_memfd mapping is left alone");
+	set_attrs(fd, 0, SIZE, SHARED, F_PRESERVE);
+	ok(peek(a + 7 * PG) == 0x47 && peek(b + 5 * PG) == 0x45,
+	   "the other pages still follow the file");
+
+	/* A second file is independent. */
+	fd2 = gmem_create_fd(k.vm_fd, SIZE, GUEST_MEMFD_FLAG_MMAP);
+	{
+		uint8_t *c = map(fd2, SIZE, 0);
+
+		TEST_ASSERT(c != MAP_FAILED, "mmap of the second file");
+		ok(private_in(c, NPAGES) == NPAGES && private_in(a, 6) == 0,
+		   "a second guest_memfd has its own attributes (starts private)");
+		munmap(c, SIZE);
+	}
+	close(fd2);
+
+	/* Past the end of the file: SIGBUS, as for any file. */
+	{
+		uint8_t *big = map(fd, SIZE + 2 * PG, 0);
+
+		TEST_ASSERT(big != MAP_FAILED, "mmap past the end");
+		ok(peek(big) == 0x40 && peek(big + SIZE) < 0,
+		   "a mapping past the end of the file raises SIGBUS there");
+		munmap(big, SIZE + 2 * PG);
+	}
+
+	/* The mapping outlives the fd. */
+	set_attrs(fd, 0, PG, PRIVATE, F_PRESERVE);
+	close(fd);
+	ok(peek(a) < 0 && peek(a + PG) == 0x41,
+	   "after close the mapping keeps the file's attributes and contents");
+	munmap(a, SIZE);
+	munmap(b, 2 * PG);
+	munmap(b + 4 * PG, 4 * PG);
+	munmap(part, 2 * PG);
+
+	test_refusals(k.vm_fd);
+	close(k.vm_fd);
+	close(k.kvm_fd);
+	return done();
+}
