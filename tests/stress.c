@@ -386,6 +386,13 @@ static double now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* ThreadSanitizer's default suppressions (weak hook of its runtime). */
+const char *__tsan_default_suppressions(void);
+const char *__tsan_default_suppressions(void)
+{
+	return INV_TSAN_SUPPRESSIONS;
+}
+
 static unsigned long total_steps, total_checks, total_quiescent, total_faults;
 
 /*
