@@ -103,7 +103,12 @@ int gmem_guest_access_fault(struct gmem *g, uint64_t offset, void *buf,
 again:
 	bad = first_mismatch(g, offset, end, want, &run_end);
 	if (bad < end) {
-		set_fault(g, fault, bad, (run_end < end ? run_end : end) - (bad & ~(PAGE_SIZE - 1)),
+		/* Whole pages, as KVM_EXIT_MEMORY_FAULT reports them: the run
+		 * of mismatching pages, clipped to the pages accessed. */
+		uint64_t last = (end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+
+		set_fault(g, fault, bad,
+			  (run_end < last ? run_end : last) - (bad & ~(PAGE_SIZE - 1)),
 			  access, 0);
 		ret = -EFAULT;
 	} else if (want) {
