@@ -1,7 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* What content modes do to the bytes: zero, scramble, keep.  Only pages
+/*
+ * What content modes do to the bytes: zero, scramble, keep.  Only pages
  * backed by memory are written: a hole already reads zero, and writing it
- * would allocate memory the guest never used. */
+ * would allocate memory the guest never used.
+ *
+ * The bytes are written through the mapping that holds the pages' page-table
+ * entries (src/view.c moves them with the owner), so that zeroing runs at
+ * memset speed instead of faulting every page in a second time: the host
+ * view for pages being converted to shared (restored before the content
+ * step), the library's own mapping otherwise.
+ */
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -12,23 +20,42 @@
 #define RESIDENT_CHUNK 4096	/* pages per mincore() call */
 
 /*
+ * Where to write the bytes of [off, ...): the base address of a mapping of
+ * the whole file.  Content modes run only inside a conversion's
+ * side-effect step, on a run whose pages all change state, before the
+ * attribute store is updated: a page still PRIVATE there is going to
+ * shared, and its host view (if any) was restored already.
+ */
+static uint8_t *content_map(struct gmem *g, uint64_t off)
+{
+	if (g->view && g->view != g->mem &&
+	    (rs_lookup(g->attrs, off, NULL) & GMEM_ATTR_PRIVATE))
+		return g->view;
+	return g->mem;
+}
+
+/*
  * Call fn on each maximal run of pages in [off, off+len) that is backed by
- * memory (in the file's page cache).  mincore() on the library's own
- * MAP_SHARED mapping answers from the page cache, so it sees pages written
- * through any mapping or by the vCPU, and never faults anything in.
+ * memory (in the file's page cache).  mincore() on a MAP_SHARED mapping
+ * answers from the page cache, so it sees pages written through any mapping
+ * or by the vCPU, and never faults anything in; asked through the mapping
+ * that holds the page-table entries it answers from them, about a hundred
+ * times faster than through page-cache lookups.
  */
 static uint64_t for_each_resident(struct gmem *g, uint64_t off, uint64_t len,
-				  void (*fn)(struct gmem *, uint64_t, uint64_t))
+				  void (*fn)(struct gmem *, uint8_t *,
+					     uint64_t, uint64_t))
 {
 	unsigned char vec[RESIDENT_CHUNK];
 	uint64_t pages = 0, end = off + len;
+	uint8_t *map = content_map(g, off);
 
 	while (off < end) {
 		uint64_t n = (end - off) >> PAGE_SHIFT, i = 0;
 
 		if (n > RESIDENT_CHUNK)
 			n = RESIDENT_CHUNK;
-		if (mincore(g->mem + off, n << PAGE_SHIFT, vec)) {
+		if (mincore(map + off, n << PAGE_SHIFT, vec)) {
 			memset(vec, 1, n);	/* cannot tell: treat as resident */
 		}
 		while (i < n) {
@@ -40,7 +67,7 @@ static uint64_t for_each_resident(struct gmem *g, uint64_t off, uint64_t len,
 			}
 			for (j = i; j < n && (vec[j] & 1); j++)
 				;
-			fn(g, off + (i << PAGE_SHIFT), (j - i) << PAGE_SHIFT);
+			fn(g, map, off + (i << PAGE_SHIFT), (j - i) << PAGE_SHIFT);
 			pages += j - i;
 			i = j;
 		}
@@ -58,9 +85,9 @@ bool gmem__page_allocated(struct gmem *g, uint64_t off)
 	return v & 1;
 }
 
-static void zero_fn(struct gmem *g, uint64_t off, uint64_t len)
+static void zero_fn(struct gmem *g, uint8_t *map, uint64_t off, uint64_t len)
 {
-	memset(g->mem + off, 0, len);
+	memset(map + off, 0, len);
 }
 
 uint64_t gmem__zero_range(struct gmem *g, uint64_t off, uint64_t len)
@@ -83,9 +110,10 @@ static uint64_t prng_next(uint64_t *s)
 	return x * 0x2545F4914F6CDD1DULL;
 }
 
-static void scramble_fn(struct gmem *g, uint64_t off, uint64_t len)
+static void scramble_fn(struct gmem *g, uint8_t *map, uint64_t off,
+			uint64_t len)
 {
-	uint64_t *p = (uint64_t *)(g->mem + off);
+	uint64_t *p = (uint64_t *)(map + off);
 
 	for (uint64_t i = 0; i < len / 8; i++)
 		p[i] = prng_next(&g->vm->scramble_state);

@@ -4,8 +4,25 @@
  * on the first gmem_mmap().  Shared runs map the file itself; private runs
  * are covered (MAP_FIXED) by a mapping of an empty memfd, so a touch lands
  * past that file's end and the kernel raises a genuine SIGBUS, as it does for
- * a private guest_memfd page.  Converting back maps the file's own pages
+ * a private guest_memfd page.  The empty file is mapped at the run's own
+ * offset, so that adjacent private runs are one mapping (one VMA).  Converting back maps the file's own pages
  * again: the contents never moved.
+ *
+ * Page tables follow the owner.  Tearing down and faulting back in the
+ * page-table entries of a populated range is what a conversion costs on
+ * this path (about 0.3 us per 4 KiB page each way, see
+ * docs/performance/README.md), so they are moved instead of rebuilt:
+ * revoking moves the view's entries into the library's own mapping
+ * (g->mem, through which the guest's private accesses and the content modes
+ * go) with mremap(MREMAP_DONTUNMAP), and restoring moves g->mem's entries
+ * back into the view the same way.  mremap() moves page tables without
+ * touching the pages (whole page-middle-directory entries where both
+ * addresses allow it), and DONTUNMAP leaves the source mapped, empty, so
+ * neither mapping ever has a hole another mmap() could take.  Where a move
+ * is refused (a range over several mappings, a kernel without file-backed
+ * DONTUNMAP) the plain remap is used and the host refaults lazily.  The
+ * view is placed at the same offset modulo 2 MiB as g->mem so that those
+ * moves can take whole page tables.
  *
  * Each run costs one VMA, bounded by vm.max_map_count: a remap that would
  * pass it fails with ENOMEM, and the conversion fails with nothing changed.
@@ -20,6 +37,12 @@
 #include <unistd.h>
 
 #include "internal.h"
+
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
+
+#define VIEW_ALIGN (2ULL << 20)	/* one page-middle-directory entry */
 
 static int sigbus_fd = -1;
 static pthread_once_t sigbus_once = PTHREAD_ONCE_INIT;
@@ -42,25 +65,62 @@ static void sigbus_init(void)
 		pthread_atfork(NULL, NULL, fork_child);
 }
 
-static int remap(void *addr, uint64_t len, int fd, uint64_t off)
+static int remap_raw(void *addr, uint64_t len, int fd, uint64_t off)
 {
-	int ret = gmem__fault_check(GMEM_FI_MMAP);
-
-	if (ret)
-		return ret;
 	if (mmap(addr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
 		 fd, (off_t)off) == MAP_FAILED)
 		return -errno;
 	return 0;
 }
 
+static int remap(void *addr, uint64_t len, int fd, uint64_t off)
+{
+	int ret = gmem__fault_check(GMEM_FI_MMAP);
+
+	return ret ? ret : remap_raw(addr, len, fd, off);
+}
+
+/*
+ * Move the page-table entries of [from, from+len) to [to, to+len), which
+ * becomes a mapping of the same file range; [from, from+len) stays mapped,
+ * without entries.  Only ever an optimisation: false when the kernel
+ * refuses, and nothing changed then.
+ */
+static bool move_entries(uint8_t *from, uint8_t *to, uint64_t len)
+{
+	return mremap(from, len, len,
+		      MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP,
+		      to) != MAP_FAILED;
+}
+
+struct revoke_ctx {
+	struct gmem *g;
+};
+
+/* Shared runs of the range being revoked: their view entries go to g->mem
+ * (the attribute store still holds the old attributes here). */
+static int park_shared(uint64_t s, uint64_t e, unsigned attr, void *arg)
+{
+	struct gmem *g = ((struct revoke_ctx *)arg)->g;
+
+	if (!(attr & GMEM_ATTR_PRIVATE))
+		move_entries(g->view + s, g->mem + s, e - s);
+	return 0;
+}
+
 int gmem__view_revoke(struct gmem *g, uint64_t off, uint64_t len)
 {
+	struct revoke_ctx c = { .g = g };
 	int ret;
 
 	if (!g->view)
 		return 0;
-	ret = remap(g->view + off, len, sigbus_fd, 0);
+	/* Moving first is safe: until the SIGBUS mapping covers the range, a
+	 * host access refaults the file page, as if it came before the
+	 * conversion.  If the cover fails, the view still maps the file and
+	 * nothing the host can see has changed. */
+	rs_for_each(g->attrs, off, off + len, park_shared, &c);
+	ret = remap(g->view + off, len, sigbus_fd, off);
 	if (!ret)
 		g->stats.views_revoked++;
 	return ret;
@@ -68,11 +128,17 @@ int gmem__view_revoke(struct gmem *g, uint64_t off, uint64_t len)
 
 int gmem__view_restore(struct gmem *g, uint64_t off, uint64_t len)
 {
-	int ret;
+	int ret = 0;
 
 	if (!g->view)
 		return 0;
-	ret = remap(g->view + off, len, g->fd, off);
+	/* One call replaces the SIGBUS cover atomically: no instant without
+	 * a mapping.  Injected mmap failures apply to either way. */
+	ret = gmem__fault_check(GMEM_FI_MMAP);
+	if (ret)
+		return ret;
+	if (!move_entries(g->mem + off, g->view + off, len))
+		ret = remap_raw(g->view + off, len, g->fd, off);
 	if (!ret)
 		g->stats.views_restored++;
 	return ret;
@@ -82,12 +148,31 @@ static int revoke_private(uint64_t s, uint64_t e, unsigned attr, void *arg)
 {
 	if (!(attr & GMEM_ATTR_PRIVATE))
 		return 0;
-	return gmem__view_revoke(arg, s, e - s);
+	return remap(((struct gmem *)arg)->view + s, e - s, sigbus_fd, s);
+}
+
+/* An address for a view of g->size bytes at the same offset modulo
+ * VIEW_ALIGN as g->mem: reserve a little more and trim. */
+static uint8_t *view_place(struct gmem *g)
+{
+	uint64_t span = g->size + VIEW_ALIGN, want, head;
+	uint8_t *r = mmap(NULL, span, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (r == MAP_FAILED)
+		return NULL;
+	want = (uintptr_t)g->mem & (VIEW_ALIGN - 1);
+	head = (want - ((uintptr_t)r & (VIEW_ALIGN - 1))) & (VIEW_ALIGN - 1);
+	if (head)
+		munmap(r, head);
+	if (span - head > g->size)
+		munmap(r + head + g->size, span - head - g->size);
+	return r + head;
 }
 
 static int view_create(struct gmem *g)
 {
-	uint8_t *v;
+	uint8_t *v, *at;
 	int ret;
 
 	pthread_once(&sigbus_once, sigbus_init);
@@ -96,10 +181,15 @@ static int view_create(struct gmem *g)
 	ret = gmem__fault_check(GMEM_FI_MMAP);
 	if (ret)
 		return ret;
-	v = mmap(NULL, g->size, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_NORESERVE, g->fd, 0);
-	if (v == MAP_FAILED)
-		return -errno;
+	at = view_place(g);
+	v = mmap(at, g->size, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_NORESERVE | (at ? MAP_FIXED : 0), g->fd, 0);
+	if (v == MAP_FAILED) {
+		ret = -errno;
+		if (at)
+			munmap(at, g->size);
+		return ret;
+	}
 	g->view = v;
 	ret = rs_for_each(g->attrs, 0, g->size, revoke_private, g);
 	if (ret) {
