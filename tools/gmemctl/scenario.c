@@ -1148,8 +1148,10 @@ static int x_access(struct scenario *s, struct step *st, bool write)
 		if (!ret && !write && s->o.out) {
 			hexdump(s, st->off + done, buf, n, have_last ? last : NULL,
 				&starred);
-			memcpy(last, buf + ((n - 1) & ~(size_t)15), 16);
-			have_last = n >= 16;
+			/* A partial last line ends the dump anyway. */
+			have_last = n >= 16 && !(n % 16);
+			if (have_last)
+				memcpy(last, buf + n - 16, 16);
 		}
 		done += n;
 	}
