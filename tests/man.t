@@ -121,10 +121,13 @@ else
 	t $? "$lib is built and nm (binutils) is installed"
 fi
 
-# The prototypes of the public headers, comments and macros gone.
-"$cc" -E -P -I"$top/include" -x c "$top/include/gmem/gmem.h" "$top/include/gmem/snp.h" \
-	2>"$tmp/cpp.err" | statements >"$tmp/protos"
-[ -s "$tmp/protos" ]
+# The prototypes of each public header, comments and macros gone.
+: >"$tmp/cpp.err"
+for h in "$top"/include/gmem/*.h; do
+	"$cc" -E -P -I"$top/include" -x c "$h" 2>>"$tmp/cpp.err" |
+		statements >"$tmp/protos.${h##*/}"
+done
+[ ! -s "$tmp/cpp.err" ]
 t $? "the public headers preprocess"
 [ -s "$tmp/cpp.err" ] && diag "$tmp/cpp.err"
 
@@ -139,15 +142,21 @@ while read -r sym; do
 		tr ',\n' '  ' | tr -s ' ' '\n' | grep -qx "$sym"
 	t $? "$p: NAME lists $sym"
 
-	# SYNOPSIS holds the header's prototype, word for word.
-	proto=$(grep -E "^[^(]*[ *]$sym\(" "$tmp/protos")
-	if [ -z "$proto" ]; then
+	# SYNOPSIS includes the header that declares the symbol and holds its
+	# prototype, word for word.
+	header=$(grep -lE "^[^(]*[ *]$sym\(" "$tmp"/protos.* | head -n 1)
+	if [ -z "$header" ]; then
 		false
 		t $? "$sym is declared in include/gmem/*.h"
 		continue
 	fi
-	awk '/^SYNOPSIS$/ { f = 1; next } /^[A-Z]/ { f = 0 } f && !/^ *#/' \
-		"$tmp/out/$p.txt" | statements | grep -qxF "$proto"
+	header=${header##*/protos.}
+	proto=$(grep -E "^[^(]*[ *]$sym\(" "$tmp/protos.$header" | head -n 1)
+	awk '/^SYNOPSIS$/ { f = 1; next } /^[A-Z]/ { f = 0 } f' "$tmp/out/$p.txt" \
+		>"$tmp/synopsis"
+	grep -q "^ *#include <gmem/$header>" "$tmp/synopsis"
+	t $? "$p: SYNOPSIS includes <gmem/$header> for $sym"
+	grep -v '^ *#' "$tmp/synopsis" | statements | grep -qxF "$proto"
 	t $? "$p: SYNOPSIS has '$proto'"
 done <"$tmp/symbols"
 
