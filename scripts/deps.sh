@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Checks the build's few dependencies: a C compiler, pkg-config, OpenSSL's
-# libcrypto headers (SHA-384, AES-XTS) and perl's prove (the test runner).
+# libcrypto headers (SHA-384, AES-XTS), perl's prove (the test runner),
+# xmllint (checks the SVG maps) and man (checks the manual pages render).
 # As root on Debian it installs what is missing with apt-get; otherwise it
 # stops and prints the exact command to run.
 set -u
@@ -13,6 +14,8 @@ if ! { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libcrypto; }
 fi
 command -v prove >/dev/null 2>&1 || missing="$missing perl"
 command -v xmllint >/dev/null 2>&1 || missing="$missing libxml2-utils"
+command -v man >/dev/null 2>&1 || command -v groff >/dev/null 2>&1 ||
+	missing="$missing man-db"
 [ -z "$missing" ] && exit 0
 
 cmd="apt-get install -y --no-install-recommends$missing"
