@@ -125,12 +125,25 @@ int gmem_bind(struct gmem *g, uint64_t gpa)
 		return -EFAULT;
 	if (!PAGE_ALIGNED(gpa) || gpa + g->size < gpa)
 		return -EINVAL;
+	/* As KVM refuses overlapping memslots: -EEXIST if another bound gmem
+	 * of the VM covers part of [gpa, gpa + size). */
+	pthread_mutex_lock(&g->vm->lock);
+	for (struct gmem *o = g->vm->gmems; o; o = o->next_in_vm) {
+		if (o != g && o->bound && gpa < o->gpa + o->size &&
+		    o->gpa < gpa + g->size) {
+			pthread_mutex_unlock(&g->vm->lock);
+			return -EEXIST;
+		}
+	}
 	pthread_rwlock_wrlock(&g->lock);
 	if (g->backend->bind)
 		ret = g->backend->bind(g, gpa);
-	if (!ret)
+	if (!ret) {
 		g->gpa = gpa;
+		g->bound = true;
+	}
 	pthread_rwlock_unlock(&g->lock);
+	pthread_mutex_unlock(&g->vm->lock);
 	return ret;
 }
 

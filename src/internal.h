@@ -41,6 +41,7 @@ struct gmem {
 	uint64_t size;
 	uint64_t flags;			/* GMEM_FLAG_* */
 	uint64_t gpa;			/* guest physical base */
+	bool bound;			/* gmem_bind() succeeded (a memslot) */
 	int fd;				/* the file holding the bytes */
 	uint8_t *mem;			/* the library's own mapping of fd */
 	uint8_t *view;			/* the host view (gmem_mmap), or NULL */

@@ -270,6 +270,30 @@ static void test_same_sequence(void)
 	gmem_vm_destroy(vms[1]);
 }
 
+/* KVM refuses overlapping memslots; the library refuses overlapping binds
+ * the same way on every backend. */
+static void test_bind_overlap(void)
+{
+	const char *names[2] = { "emulated", "kvm" };
+
+	for (int b = 0; b < 2; b++) {
+		struct gmem_vm *vm;
+		struct gmem *g1, *g2;
+
+		setenv("GMEM_BACKEND", names[b], 1);
+		TEST_ASSERT(!gmem_vm_create(&vm, "default", NULL), "VM");
+		unsetenv("GMEM_BACKEND");
+		TEST_ASSERT(!gmem_create(vm, 16 * PG, GMEM_FLAG_MMAP, &g1) &&
+			    !gmem_create(vm, 16 * PG, GMEM_FLAG_MMAP, &g2), "gmems");
+		ok_ret(gmem_bind(g1, 0x100000), 0, "%s: bind the first gmem", names[b]);
+		ok_ret(gmem_bind(g2, 0x100000 + 8 * PG), -EEXIST,
+		       "%s: an overlapping bind is refused with EEXIST", names[b]);
+		ok_ret(gmem_bind(g2, 0x100000 + 16 * PG), 0, "%s: the adjacent range is fine", names[b]);
+		ok_ret(gmem_bind(g1, 0x100000 - 4 * PG), 0, "%s: a gmem may move over its own range", names[b]);
+		gmem_vm_destroy(vm);
+	}
+}
+
 int main(void)
 {
 	struct sigaction sa = { .sa_handler = on_sigbus };
@@ -285,6 +309,7 @@ int main(void)
 	test_mmap_rules();
 	test_punch_rules();
 	test_same_sequence();
+	test_bind_overlap();
 	close(vm_fd);
 	close(kvm_fd);
 	done();
