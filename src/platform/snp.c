@@ -156,17 +156,22 @@ static int launch_page(struct gmem *g, uint64_t off, unsigned type,
 				     type == GMEM_SNP_PAGE_VMSA ? SNP_VMSA_GPA : gpa);
 	if (ret)
 		return ret;
-	ret = gmem__crypt_page(s->crypt, gpa, p, p, 1);
-	if (ret)
-		return ret;
-	rs_set(g->vendor, off, off + PAGE_SIZE, GMEM_RMP_VALIDATED);
-	return 0;
+	return gmem__crypt_page(s->crypt, gpa, p, p, 1);
 }
 
+/*
+ * All or nothing: until every page is measured and encrypted, the plaintext
+ * and the digest are kept, and put back if a page fails.  The one change a
+ * failure leaves is the firmware's: a rejected CPUID page holds the values
+ * it accepts (SEV-SNP firmware ABI, SNP_LAUNCH_UPDATE), still
+ * hypervisor-owned.
+ */
 int gmem_snp_launch_update(struct gmem *g, uint64_t offset, uint64_t len,
 			   unsigned page_type, unsigned *fw_error)
 {
-	uint64_t first_diff, end;
+	uint8_t digest[48], *backup = NULL;
+	uint64_t first_diff, off = offset;
+	unsigned fw = 0;
 	int ret = 0;
 
 	if (!g)
@@ -187,17 +192,33 @@ int gmem_snp_launch_update(struct gmem *g, uint64_t offset, uint64_t len,
 		ret = -EINVAL;
 		goto out;
 	}
-	for (uint64_t off = offset; off < offset + len && !ret; off += PAGE_SIZE) {
-		unsigned fw = 0;
+	ret = rs_reserve(g->vendor, 1);
+	if (ret)
+		goto out;
+	backup = malloc(len);
+	if (!backup) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	memcpy(backup, g->mem + offset, len);
+	memcpy(digest, snp(g->vm)->digest, sizeof(digest));
+	for (; off < offset + len && !ret; off += PAGE_SIZE)
+		ret = launch_page(g, off, page_type, &fw);
+	if (!ret) {
+		rs_set(g->vendor, offset, offset + len, GMEM_RMP_VALIDATED);
+	} else {
+		/* The loop stopped past the failing page: restore the pages
+		 * before it, and it too unless the firmware corrected it. */
+		uint64_t bad = off - PAGE_SIZE;
+		uint64_t end = fw ? bad : bad + PAGE_SIZE;
 
-		ret = rs_reserve(g->vendor, 1);
-		if (!ret)
-			ret = launch_page(g, off, page_type, &fw);
-		if (fw_error && fw)
+		memcpy(g->mem + offset, backup, end - offset);
+		memcpy(snp(g->vm)->digest, digest, sizeof(digest));
+		if (fw_error)
 			*fw_error = fw;
 	}
-	(void)end;
 out:
+	free(backup);
 	pthread_rwlock_unlock(&g->lock);
 	pthread_mutex_unlock(&g->vm->lock);
 	return ret;

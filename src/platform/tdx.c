@@ -176,6 +176,8 @@ int gmem_tdx_page_add(struct gmem *g, uint64_t offset, uint64_t len,
 {
 	struct tdx_vm *t;
 	uint64_t first_diff;
+	uint8_t *backup = NULL;
+	void *cp = NULL;
 	int ret = 0;
 
 	if (!g)
@@ -192,7 +194,20 @@ int gmem_tdx_page_add(struct gmem *g, uint64_t offset, uint64_t len,
 		ret = -EINVAL;
 		goto out;
 	}
+	/* All or nothing: the plaintext and MRTD are kept until every page
+	 * is added, and put back if one fails. */
 	ret = rs_reserve(g->vendor, 1);
+	if (ret)
+		goto out;
+	backup = malloc(len);
+	if (!backup) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = gmem__tdx_mr_checkpoint(t->mr, &cp);
+	if (ret)
+		goto out;
+	memcpy(backup, g->mem + offset, len);
 	for (uint64_t off = offset; !ret && off < offset + len; off += PAGE_SIZE) {
 		uint64_t gpa = g->gpa + off;
 
@@ -203,9 +218,15 @@ int gmem_tdx_page_add(struct gmem *g, uint64_t offset, uint64_t len,
 			ret = gmem__crypt_page(t->crypt, gpa, g->mem + off,
 					       g->mem + off, 1);
 	}
-	if (!ret)
+	if (ret) {
+		memcpy(g->mem + offset, backup, len);
+		gmem__tdx_mr_rollback(t->mr, cp);
+	} else {
+		gmem__tdx_mr_drop(cp);
 		rs_set(g->vendor, offset, offset + len, GMEM_SEPT_MAPPED);
+	}
 out:
+	free(backup);
 	pthread_rwlock_unlock(&g->lock);
 	pthread_mutex_unlock(&g->vm->lock);
 	return ret;

@@ -111,3 +111,28 @@ int gmem__tdx_mr_finalize(struct gmem_tdx_mr *mr, uint8_t out[48])
 	mr->finalized = 1;
 	return 0;
 }
+
+int gmem__tdx_mr_checkpoint(struct gmem_tdx_mr *mr, void **cp)
+{
+	EVP_MD_CTX *copy = EVP_MD_CTX_new();
+
+	if (!copy)
+		return -ENOMEM;
+	if (EVP_MD_CTX_copy_ex(copy, mr->ctx) != 1) {
+		EVP_MD_CTX_free(copy);
+		return -ENOMEM;
+	}
+	*cp = copy;
+	return 0;
+}
+
+void gmem__tdx_mr_rollback(struct gmem_tdx_mr *mr, void *cp)
+{
+	EVP_MD_CTX_free(mr->ctx);
+	mr->ctx = cp;
+}
+
+void gmem__tdx_mr_drop(void *cp)
+{
+	EVP_MD_CTX_free(cp);
+}

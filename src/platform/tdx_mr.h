@@ -19,6 +19,11 @@ void gmem__tdx_mr_destroy(struct gmem_tdx_mr *mr);
 int gmem__tdx_mr_page_add(struct gmem_tdx_mr *mr, uint64_t gpa);
 /* Extend all 16 chunks of the 4 KiB page at gpa. */
 int gmem__tdx_mr_extend(struct gmem_tdx_mr *mr, uint64_t gpa, const void *page);
+/* Checkpoint the running digest (*cp), and later either roll back to it
+ * (a failed multi-page add changes nothing) or drop it. */
+int gmem__tdx_mr_checkpoint(struct gmem_tdx_mr *mr, void **cp);
+void gmem__tdx_mr_rollback(struct gmem_tdx_mr *mr, void *cp);
+void gmem__tdx_mr_drop(void *cp);
 /* Finish MRTD into out; -EINVAL if already finalized. */
 int gmem__tdx_mr_finalize(struct gmem_tdx_mr *mr, uint8_t out[48]);
 /* The digest so far, as if finalized now, without finalizing. */
