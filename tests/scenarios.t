@@ -129,7 +129,7 @@ convert: no gmem named 'h'|convert h 0 private
 convert: unexpected 'sideways'|convert g 0 private sideways
 expect: unknown check 'nothing'|expect nothing
 expect error: unknown errno 'EWHATEVER'|expect error EWHATEVER
-expect: page state 'purple'?|expect page g 0 purple
+expect page: page state 'purple'?|expect page g 0 purple
 expect stat: unknown counter 'bogus'|expect stat g bogus 1
 host: 'peek'?|host peek g 0
 host write: what to write?|host write g 0

@@ -16,7 +16,23 @@
 struct runs {
 	struct scenario_run *r;
 	size_t n, cap;
+	const char *name;
+	bool progress;		/* stderr is a terminal */
+	bool shown;
 };
+
+/* Large files take a while (one query per page): say how far, on a
+ * terminal only. */
+static void walk_progress(uint64_t done, uint64_t size, void *arg)
+{
+	struct runs *rs = arg;
+
+	if (!rs->progress || size < (1ULL << 32))
+		return;
+	fprintf(stderr, "\r\033[Kmapping %s: %llu%%", rs->name,
+		(unsigned long long)(done * 100 / size));
+	rs->shown = true;
+}
 
 static int collect(const struct scenario_run *r, void *arg)
 {
@@ -144,8 +160,8 @@ static void svg_block(FILE *f, const char *name, struct gmem *g, const char *pla
 		double x = SVG_MARGIN + (double)r->offset / size * STRIP_W;
 		double w = (double)r->len / size * STRIP_W;
 
-		if (w < 0.5)
-			w = 0.5;	/* a lone page stays visible */
+		if (w < 1)
+			w = 1;	/* a lone page in a big file stays visible */
 		fprintf(f, "<rect class=\"run\" x=\"%.2f\" y=\"%d\" width=\"%.2f\" "
 			"height=\"%d\" fill=\"%s\"><title>0x%llx +%s %s %s%s %s</title></rect>\n",
 			x, y, w, STRIP_H, fill_of(r), (unsigned long long)r->offset,
@@ -155,7 +171,7 @@ static void svg_block(FILE *f, const char *name, struct gmem *g, const char *pla
 			scenario_vendor_state_name(plat, r->vendor_state));
 		if (r->pinned)
 			fprintf(f, "<rect class=\"pin\" x=\"%.2f\" y=\"%d\" width=\"%.2f\" "
-				"height=\"%d\" fill=\"%s\"/>\n", x, y + STRIP_H + 2, w,
+				"height=\"%d\" fill=\"%s\"/>\n", x, y + STRIP_H + 2, w < 3 ? 3 : w,
 				PIN_H, palette[4].fill);
 		if (x - last_label >= LABEL_GAP && STRIP_W + SVG_MARGIN - x >= LABEL_GAP / 2) {
 			fprintf(f, "<line x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" y2=\"%d\" "
@@ -222,10 +238,13 @@ static int show(struct scenario *s, bool json, const char *svg)
 	if (!all)
 		return -ENOMEM;
 	for (unsigned i = 0; i < n && !ret; i++) {
-		struct gmem *g = scenario_gmem(s, i, NULL);
+		struct gmem *g = scenario_gmem(s, i, &all[i].name);
 
+		all[i].progress = isatty(STDERR_FILENO);
 		if (g)
-			ret = scenario_map_runs(g, collect, &all[i]);
+			ret = scenario_map_runs(g, collect, walk_progress, &all[i]);
+		if (all[i].shown)
+			fputs("\r\033[K", stderr);
 	}
 	if (!ret && json) {
 		struct gmem_vm *vm = scenario_vm(s);

@@ -1015,8 +1015,10 @@ static int p_access(struct scenario *s, struct step *st, bool write)
 			if (r)
 				return -1;
 		} else {
-			return syntax(s, "%s: unexpected '%s'", s->vname,
-				      *t == '"' ? "\"...\"" : t);
+			return syntax(s, "%s: unexpected '%s'%s", s->vname,
+				      *t == '"' ? "\"...\"" : t,
+				      write ? " (pattern BYTE, zero, text \"...\", cpuid-table, "
+				      "cpuid-fixed, len N)" : " (+LEN, len N)");
 		}
 	}
 	if (write && st->data.kind == D_NONE)
@@ -1360,7 +1362,7 @@ static int x_show(struct scenario *s, struct step *st)
 	struct show_ctx c = { s, gmem_vm_platform(s->vm) };
 
 	out(s, "%s:\n", G(s, st)->name);
-	return scenario_map_runs(G(s, st)->g, show_run, &c);
+	return scenario_map_runs(G(s, st)->g, show_run, NULL, &c);
 }
 
 /* ---- expectations ------------------------------------------------------- */
@@ -1496,14 +1498,14 @@ static int page_words(struct scenario *s, struct step *st, const char *prefix)
 			st->vendor = (int)n->val;
 			snprintf(st->word, sizeof(st->word), "%s", n->name);
 		} else {
-			return syntax(s, "expect: page state '%s'? (private shared allocated "
+			return syntax(s, "%s: page state '%s'? (private shared allocated "
 				      "unallocated pinned unpinned encrypted plaintext "
 				      "rmp-shared rmp-assigned rmp-validated sept-unmapped "
-				      "sept-pending sept-mapped)", t);
+				      "sept-pending sept-mapped)", s->vname, t);
 		}
 	}
 	if (!st->want)
-		return syntax(s, "expect: which page state?");
+		return syntax(s, "%s: which page state?", s->vname);
 	return 0;
 }
 
@@ -1864,6 +1866,7 @@ static bool same_run(const struct scenario_run *r, const struct gmem_page_info *
 
 int scenario_map_runs(struct gmem *g,
 		      int (*fn)(const struct scenario_run *r, void *arg),
+		      void (*progress)(uint64_t done, uint64_t size, void *arg),
 		      void *arg)
 {
 	uint64_t size = gmem_size(g);
@@ -1873,6 +1876,8 @@ int scenario_map_runs(struct gmem *g,
 
 	memset(&r, 0, sizeof(r));
 	for (uint64_t o = 0; o < size; o += PAGE) {
+		if (progress && !(o & ((PAGE << 16) - 1)))
+			progress(o, size, arg);
 		ret = gmem_page_info(g, o, &pi);
 		if (ret)
 			return ret;

@@ -74,9 +74,12 @@ struct scenario_run {
 	int vendor_state;	/* enum gmem_rmp_state / gmem_sept_state */
 };
 /* Call fn for each run of g in offset order; stops early and returns fn's
- * value when it is non-zero.  0 or -errno from the library. */
+ * value when it is non-zero.  0 or -errno from the library.  The walk asks
+ * for every page (about a microsecond each): progress, if not NULL, is
+ * called now and then with the bytes done. */
 int scenario_map_runs(struct gmem *g,
 		      int (*fn)(const struct scenario_run *r, void *arg),
+		      void (*progress)(uint64_t done, uint64_t size, void *arg),
 		      void *arg);
 /* "rmp-validated", "sept-mapped", ... for a page of a VM of that
  * platform, or "-" for platforms without per-page vendor state. */
