@@ -89,7 +89,8 @@ static void list_commands(FILE *f)
 		"guest_memfd in-place conversion: probe, explore and test.\n\n"
 		"commands:\n");
 	for (const struct gmemctl_cmd *const *c = commands; *c; c++)
-		fprintf(f, "  %-8s %-26s %s\n", (*c)->name, (*c)->args, (*c)->summary);
+		fprintf(f, "  %-8s %s\n           %s\n", (*c)->name, (*c)->args,
+			(*c)->summary);
 	fprintf(f, "\n'gmemctl help COMMAND' shows a command's help; see gmemctl(1).\n");
 }
 
