@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Write the hand-made seed inputs of fuzz/corpus/ (run from the top
+directory).  Inputs libFuzzer found later are added next to them by
+`make fuzz-keep`; none is ever removed."""
+import os
+import struct
+
+PLAT = {"default": 0, "sw_protected": 1, "snp": 2, "tdx": 3, "pkvm": 4}
+POL = {"seed": 0, "rfc-v5": 1, "upstream": 2}
+MMAP, SHARED = 1, 2
+U, Z, P, ZP = 0, 1, 2, 3
+
+
+def hdr(plat, pol, npages, flags):
+    return bytes([PLAT[plat], POL[pol], npages - 1, flags])
+
+
+def convert(first, n, private, mode, bad=0):
+    return bytes([0, first, n, (1 if private else 0) | mode << 1, bad])
+
+
+def punch(first, n, bad=0): return bytes([3, first, n, bad])
+def pin(p): return bytes([4, p])
+def unpin(p): return bytes([5, p])
+def hwrite(p, seed): return bytes([6, p, seed])
+def hread(p): return bytes([7, p, 0])
+def gwrite(p, off16, len24, seed): return bytes([8, p, off16, len24, seed])
+def gread(p, off16, len24): return bytes([9, p, off16, len24, 0])
+def pwrite(p, off16, len16, seed): return bytes([10, p, off16, len16, seed])
+def pread(p, off16, len16): return bytes([11, p, off16, len16, 0])
+def phys(p, b): return bytes([12, p, b])
+MAP = bytes([13])
+FINAL = bytes([14])
+def launch(p, n, t): return bytes([15, p, n - 1, t])
+def tdxadd(p, n, m): return bytes([16, p, n - 1, m])
+def pval(p, n, v): return bytes([17, p, n - 1, v])
+def query(p, b=0): return bytes([18, p, b])
+
+
+def api_seeds():
+    s = {}
+    s["default-roundtrip"] = (hdr("default", "seed", 8, MMAP | SHARED) + MAP +
+        hwrite(0, 1) + hwrite(1, 2) + convert(0, 4, True, P) + hread(0) +
+        pread(0, 0, 255) + pwrite(1, 4, 8, 9) + convert(0, 4, False, P) +
+        hread(1) + pin(2) + convert(2, 2, True, U) + unpin(2) +
+        convert(0, 8, True, Z) + convert(0, 8, False, Z) + hread(0) +
+        punch(1, 2) + gwrite(0, 3, 100, 5) + gread(0, 0, 255) +
+        phys(0, 77) + query(0) + query(3, 1))
+    s["default-einval"] = (hdr("default", "seed", 4, MMAP | SHARED) + MAP +
+        b"".join(convert(0, 2, True, P, bad) for bad in range(1, 8)) +
+        convert(0, 2, True, ZP) + convert(3, 2, True, U) + punch(0, 0) +
+        punch(0, 1, 1) + pin(9) + unpin(0) + query(4))
+    s["private-start"] = (hdr("pkvm", "seed", 6, MMAP) + MAP + hread(0) +
+        pwrite(0, 0, 255, 3) + convert(0, 3, False, P) + hread(0) +
+        convert(0, 6, False, U) + gread(5, 0, 10))
+    s["sw-scramble"] = (hdr("sw_protected", "seed", 4, MMAP | SHARED) + MAP +
+        hwrite(0, 1) + hwrite(1, 1) + convert(0, 2, True, U) +
+        convert(0, 2, False, U) + hread(0) + convert(0, 2, True, P) +
+        convert(0, 2, False, Z) + hread(1))
+    s["snp-launch"] = (hdr("snp", "seed", 8, MMAP | SHARED) + MAP +
+        hwrite(2, 4) + convert(2, 3, True, P) + convert(2, 1, True, Z) +
+        launch(2, 1, 1) + launch(3, 1, 3) + launch(4, 1, 5) +
+        launch(2, 1, 1) + FINAL + pread(2, 0, 255) + pwrite(3, 1, 4, 2) +
+        pread(3, 1, 4) + convert(5, 2, True, U) + pval(5, 2, 1) +
+        pwrite(5, 0, 255, 8) + pread(5, 0, 255) + convert(2, 4, False, P) +
+        hread(2) + hread(5) + launch(0, 1, 1) + pval(0, 1, 1))
+    s["snp-cpuid"] = (hdr("snp", "seed", 4, MMAP | SHARED) + MAP +
+        convert(1, 1, True, P) + launch(1, 1, 6) + convert(1, 1, False, P) +
+        hread(1))
+    s["tdx-launch"] = (hdr("tdx", "seed", 8, MMAP | SHARED) + MAP +
+        hwrite(0, 7) + convert(0, 4, True, P) + tdxadd(0, 2, 1) +
+        tdxadd(2, 1, 0) + tdxadd(0, 1, 1) + pread(0, 0, 255) + FINAL +
+        FINAL + pread(3, 0, 20) + pwrite(3, 0, 255, 1) + pread(3, 0, 255) +
+        convert(0, 8, False, P) + convert(0, 8, False, Z) + hread(0) +
+        convert(0, 2, True, Z) + pread(1, 0, 1))
+    s["rfc-v5"] = (hdr("snp", "rfc-v5", 4, MMAP | SHARED) + MAP +
+        convert(0, 2, True, P) + convert(0, 2, False, P) +
+        convert(0, 2, False, Z) + FINAL + convert(0, 2, True, P) +
+        convert(0, 2, True, U) + query(0))
+    s["upstream"] = (hdr("default", "upstream", 4, MMAP | SHARED) + MAP +
+        convert(0, 2, True, Z) + convert(0, 2, True, U) + hread(0) +
+        convert(0, 2, False, P) + convert(0, 2, False, U) + query(1))
+    s["nommap"] = (hdr("default", "seed", 3, SHARED) + MAP +
+        gwrite(0, 0, 200, 1) + convert(0, 1, True, P) + pread(0, 0, 9) +
+        phys(0, 3))
+    return s
+
+
+def cpuid_table(entries, count=None, r1=0, r2=0):
+    fns = b""
+    for e in entries:
+        fns += struct.pack("<IIQQIIIIQ", *e)
+    n = len(entries) if count is None else count
+    return struct.pack("<IIQ", n, r1, r2) + fns
+
+
+def cpuid_seeds():
+    ok0 = (0, 0, 0, 0, 0x10, 0x68747541, 0x444D4163, 0x69746E65, 0)
+    s = {}
+    s["valid"] = cpuid_table([ok0, (0x80000000, 0, 0, 0, 0x80000021, 0, 0, 0, 0)])
+    s["insecure-leaf7"] = cpuid_table([ok0, (7, 0, 0, 0, 0, 0, 0, 1, 0)])
+    s["max-leaf-high"] = cpuid_table([(0, 0, 0, 0, 0x7fffffff, 0, 0, 0, 0)])
+    s["reserved"] = cpuid_table([ok0], r1=1) + b""
+    s["entry-reserved"] = cpuid_table([(1, 0, 0, 0, 0, 0, ~0 & 0xffffffff, ~0 & 0xffffffff, 5)])
+    s["sev-leaf"] = cpuid_table([(0x8000001f, 0, 0, 0, 0xffffffff, 0, 0, 0, 0)])
+    s["count-64"] = cpuid_table([ok0] * 64)
+    s["count-65"] = cpuid_table([ok0], count=65)
+    s["count-huge"] = cpuid_table([], count=0xffffffff)
+    s["xsave"] = cpuid_table([(0xd, 0, 7, 0, 0xffffffff, 0, 0, 1, 0),
+                              (0xd, 1, 0, 0, 0xff, 0, 1, 1, 0)])
+    return s
+
+
+def write(target, seeds):
+    d = os.path.join("fuzz", "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    for name, data in seeds.items():
+        with open(os.path.join(d, "seed-" + name), "wb") as f:
+            f.write(data)
+
+
+if __name__ == "__main__":
+    write("fuzz_api", api_seeds())
+    write("fuzz_cpuid", cpuid_seeds())

@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: MIT
+# Fuzzing with libFuzzer (clang, -fsanitize=fuzzer,address,undefined), and
+# the reliability figures (docs/reliability.md).
+#
+#   make fuzz [FUZZ_TIME=30] [FUZZ_TARGETS="fuzz_api ..."]
+#       build the library with clang and the sanitizers (coverage on), then
+#       run each target for FUZZ_TIME seconds from its seed corpus
+#       (fuzz/corpus/<target>/; new inputs go to $(FUZZ_OUT)/corpus/).
+#       Any crash, leak or divergence fails; the input is kept in
+#       $(FUZZ_OUT)/artifacts/.  Needs libclang-rt-14-dev (Debian).
+#   make fuzz-regress
+#       run each target once over its seed corpus (the regression inputs).
+#   make reliability [FUZZ_TIME=30]
+#       fault injection, stress, fuzzing and valgrind, then rewrite the
+#       figures in docs/reliability.md.
+
+FUZZ_TIME    ?= 30
+FUZZ_CC      ?= clang
+FUZZ_SAN     := fuzzer-no-link,address,undefined
+# The sanitized library comes from this Makefile run with these settings.
+FUZZ_LIBDIR  := build-$(subst $(comma),-,$(FUZZ_SAN))
+FUZZ_OUT     ?= build-fuzz
+FUZZ_ALL     := fuzz_api fuzz_cpuid $(if $(wildcard tools/gmemctl/scenario.c),fuzz_scenario)
+FUZZ_TARGETS ?= $(FUZZ_ALL)
+FUZZ_CFLAGS  := -std=gnu11 $(WARN) -O1 -g -fno-omit-frame-pointer \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-D_GNU_SOURCE -Iinclude -Isrc -Itests -Itools/gmemctl
+FUZZ_MAXLEN_fuzz_api      := 512
+FUZZ_MAXLEN_fuzz_cpuid    := 3088
+FUZZ_MAXLEN_fuzz_scenario := 4096
+FUZZ_EXTRA_fuzz_scenario  := $(FUZZ_LIBDIR)/obj/tools/gmemctl/scenario.o
+
+# The test programs that include the shared invariants rebuild with them.
+$(BUILD)/tests/fault_inject $(BUILD)/tests/stress: tests/invariants.h
+
+.PHONY: fuzz fuzz-build fuzz-regress fuzz-lib reliability
+
+ifneq ($(BUILD),$(FUZZ_LIBDIR))
+fuzz-lib:
+	$(MAKE) --no-print-directory CC=$(FUZZ_CC) SANITIZE=$(FUZZ_SAN) \
+		$(FUZZ_LIBDIR)/libgmem.a \
+		$(if $(filter fuzz_scenario,$(FUZZ_TARGETS)),$(FUZZ_EXTRA_fuzz_scenario))
+
+$(FUZZ_OUT)/bin/%: fuzz/%.c tests/invariants.h fuzz-lib
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_EXTRA_$*) \
+		$(FUZZ_LIBDIR)/libgmem.a $(CRYPTO_LIBS) -lpthread -lm
+
+fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_OUT)/bin/%)
+
+# One run per target; the summary lines feed docs/reliability.md.
+fuzz: fuzz-build
+	@mkdir -p $(FUZZ_OUT)/artifacts $(FUZZ_OUT)/logs
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_OUT)/corpus/$$t; \
+		echo "== $$t for $(FUZZ_TIME) s"; \
+		ASAN_OPTIONS=detect_leaks=1:allow_user_segv_handler=1 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$(FUZZ_OUT)/bin/$$t -max_total_time=$(FUZZ_TIME) -timeout=20 \
+			-rss_limit_mb=2048 -handle_bus=0 -print_final_stats=1 \
+			-max_len=$$(case $$t in fuzz_api) echo $(FUZZ_MAXLEN_fuzz_api);; \
+				fuzz_cpuid) echo $(FUZZ_MAXLEN_fuzz_cpuid);; \
+				*) echo $(FUZZ_MAXLEN_fuzz_scenario);; esac) \
+			-artifact_prefix=$(FUZZ_OUT)/artifacts/$$t- \
+			$(FUZZ_OUT)/corpus/$$t fuzz/corpus/$$t \
+			> $(FUZZ_OUT)/logs/$$t.log 2>&1 || \
+			{ tail -40 $(FUZZ_OUT)/logs/$$t.log; \
+			  echo "$$t: FAILED (input in $(FUZZ_OUT)/artifacts/)"; exit 1; }; \
+		grep -E '^#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units' \
+			$(FUZZ_OUT)/logs/$$t.log | tr '\n' ' '; echo; \
+	done
+
+# Every seed (and every input a past run found) once: a regression run.
+fuzz-regress: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $$t over fuzz/corpus/$$t"; \
+		ASAN_OPTIONS=detect_leaks=1:allow_user_segv_handler=1 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$(FUZZ_OUT)/bin/$$t -runs=0 -handle_bus=0 fuzz/corpus/$$t 2>&1 | tail -1; \
+	done
+
+reliability: all
+	FUZZ_TIME=$(FUZZ_TIME) MAKE="$(MAKE)" BUILD=$(BUILD) FUZZ_OUT=$(FUZZ_OUT) \
+		sh fuzz/reliability.sh docs/reliability.md
+endif
