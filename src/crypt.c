@@ -168,3 +168,21 @@ int gmem__crypt_write(struct gmem_crypt *c, uint64_t gpa, void *page_ct,
 	OPENSSL_cleanse(pt, sizeof(pt));
 	return ret;
 }
+
+int gmem__crypt_access(struct gmem_crypt *c, struct gmem *g, uint64_t off,
+		       void *buf, uint64_t len, int write)
+{
+	uint64_t page = off & ~(PAGE_SIZE - 1);
+	pthread_mutex_t *lock = gmem__page_lock(g, page);
+	int ret;
+
+	pthread_mutex_lock(lock);
+	if (write)
+		ret = gmem__crypt_write(c, g->gpa + page, g->mem + page,
+					off - page, buf, len);
+	else
+		ret = gmem__crypt_read(c, g->gpa + page, g->mem + page,
+				       off - page, buf, len);
+	pthread_mutex_unlock(lock);
+	return ret;
+}

@@ -33,4 +33,11 @@ int gmem__crypt_read(struct gmem_crypt *c, uint64_t gpa, const void *page_ct,
 int gmem__crypt_write(struct gmem_crypt *c, uint64_t gpa, void *page_ct,
 		      uint64_t pgoff, const void *buf, uint64_t len);
 
+struct gmem;
+/* A guest access to part of one encrypted private page of g at off,
+ * under the page's lock (concurrent guest accesses hold the gmem's lock
+ * only for reading). */
+int gmem__crypt_access(struct gmem_crypt *c, struct gmem *g, uint64_t off,
+		       void *buf, uint64_t len, int write);
+
 #endif

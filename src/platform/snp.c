@@ -84,7 +84,6 @@ static int snp_guest_private(struct gmem *g, uint64_t off, void *buf,
 {
 	struct snp_vm *s = snp(g->vm);
 	uint64_t page = off & ~(PAGE_SIZE - 1), end;
-	int ret;
 
 	if (rs_lookup(g->vendor, page, &end) != GMEM_RMP_VALIDATED) {
 		/* #VC: the guest touched a page it has not validated. */
@@ -92,15 +91,7 @@ static int snp_guest_private(struct gmem *g, uint64_t off, void *buf,
 			f->flags = GMEM_FAULT_NOT_VALIDATED;
 		return -EFAULT;
 	}
-	pthread_mutex_lock(gmem__page_lock(g, page));
-	if (write)
-		ret = gmem__crypt_write(s->crypt, g->gpa + page, g->mem + page,
-					off - page, buf, len);
-	else
-		ret = gmem__crypt_read(s->crypt, g->gpa + page, g->mem + page,
-				       off - page, buf, len);
-	pthread_mutex_unlock(gmem__page_lock(g, page));
-	return ret;
+	return gmem__crypt_access(s->crypt, g, off, buf, len, write);
 }
 
 const struct gmem_platform gmem__plat_snp = {

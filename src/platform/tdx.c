@@ -145,15 +145,7 @@ static int tdx_guest_private(struct gmem *g, uint64_t off, void *buf,
 		if (ret)
 			return ret;
 	}
-	pthread_mutex_lock(gmem__page_lock(g, page));
-	if (write)
-		ret = gmem__crypt_write(t->crypt, g->gpa + page, g->mem + page,
-					off - page, buf, len);
-	else
-		ret = gmem__crypt_read(t->crypt, g->gpa + page, g->mem + page,
-				       off - page, buf, len);
-	pthread_mutex_unlock(gmem__page_lock(g, page));
-	return ret;
+	return gmem__crypt_access(t->crypt, g, off, buf, len, write);
 }
 
 const struct gmem_platform gmem__plat_tdx = {
