@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Write the hand-made seed inputs of fuzz/corpus/ (run from the top
 directory).  Inputs libFuzzer found later are added next to them by
-`make fuzz-keep`; none is ever removed."""
+`make fuzz-merge`; none is ever removed."""
 import os
 import struct
 

@@ -10,6 +10,10 @@
 #       $(FUZZ_OUT)/artifacts/.  Needs libclang-rt-14-dev (Debian).
 #   make fuzz-regress
 #       run each target once over its seed corpus (the regression inputs).
+#   make fuzz-merge
+#       add to fuzz/corpus/<target>/ the inputs of past runs that reach
+#       code the corpus does not (libFuzzer -merge=1): they become
+#       regression inputs once committed.
 #   make reliability [FUZZ_TIME=30]
 #       fault injection, stress, fuzzing and valgrind, then rewrite the
 #       figures in docs/reliability.md.
@@ -33,7 +37,7 @@ FUZZ_EXTRA_fuzz_scenario  := $(FUZZ_LIBDIR)/obj/tools/gmemctl/scenario.o
 # The test programs that include the shared invariants rebuild with them.
 $(BUILD)/tests/fault_inject $(BUILD)/tests/stress: tests/invariants.h
 
-.PHONY: fuzz fuzz-build fuzz-regress fuzz-lib reliability
+.PHONY: fuzz fuzz-build fuzz-regress fuzz-merge fuzz-lib reliability
 
 ifneq ($(BUILD),$(FUZZ_LIBDIR))
 fuzz-lib:
@@ -77,6 +81,14 @@ fuzz-regress: fuzz-build
 		ASAN_OPTIONS=detect_leaks=1:allow_user_segv_handler=1 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$(FUZZ_OUT)/bin/$$t -runs=0 -handle_bus=0 fuzz/corpus/$$t 2>&1 | tail -1; \
+	done
+
+fuzz-merge: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_OUT)/corpus/$$t; \
+		ASAN_OPTIONS=detect_leaks=1:allow_user_segv_handler=1 \
+		$(FUZZ_OUT)/bin/$$t -merge=1 -handle_bus=0 fuzz/corpus/$$t \
+			$(FUZZ_OUT)/corpus/$$t 2>&1 | grep -E 'MERGE-OUTER: [0-9]+ new files' || true; \
 	done
 
 reliability: all
