@@ -47,33 +47,37 @@ static uint64_t for_each_resident(struct gmem *g, uint64_t off, uint64_t len,
 					     uint64_t, uint64_t))
 {
 	unsigned char vec[RESIDENT_CHUNK];
-	uint64_t pages = 0, end = off + len;
+	uint64_t pages = 0, end = off + len, run = 0, run_len = 0;
 	uint8_t *map = content_map(g, off);
 
+	/* Runs are carried across chunks and handed over whole: a large
+	 * memset() streams past the caches, a chunk-sized one does not. */
 	while (off < end) {
-		uint64_t n = (end - off) >> PAGE_SHIFT, i = 0;
+		uint64_t n = (end - off) >> PAGE_SHIFT;
 
 		if (n > RESIDENT_CHUNK)
 			n = RESIDENT_CHUNK;
-		if (mincore(map + off, n << PAGE_SHIFT, vec)) {
+		if (mincore(map + off, n << PAGE_SHIFT, vec))
 			memset(vec, 1, n);	/* cannot tell: treat as resident */
-		}
-		while (i < n) {
-			uint64_t j;
+		for (uint64_t i = 0; i < n; i++) {
+			uint64_t p = off + (i << PAGE_SHIFT);
 
-			if (!(vec[i] & 1)) {
-				i++;
+			if (vec[i] & 1) {
+				if (!run_len)
+					run = p;
+				run_len += PAGE_SIZE;
 				continue;
 			}
-			for (j = i; j < n && (vec[j] & 1); j++)
-				;
-			fn(g, map, off + (i << PAGE_SHIFT), (j - i) << PAGE_SHIFT);
-			pages += j - i;
-			i = j;
+			if (run_len)
+				fn(g, map, run, run_len);
+			pages += run_len >> PAGE_SHIFT;
+			run_len = 0;
 		}
 		off += n << PAGE_SHIFT;
 	}
-	return pages;
+	if (run_len)
+		fn(g, map, run, run_len);
+	return pages + (run_len >> PAGE_SHIFT);
 }
 
 bool gmem__page_allocated(struct gmem *g, uint64_t off)
