@@ -139,6 +139,8 @@ host write: pattern is one byte|host write g 0 pattern 0x100
 snp launch-update: page type 'bogus'?|snp launch-update g 0 bogus
 gmem: 'g' already exists|gmem g 4K
 vm: one VM per scenario|vm snp
+vm: unknown platform 'snpp'|vm snpp
+vm: unknown policy 'v6'|vm snp policy v6
 expect ok: unexpected 'now'|expect ok now
 host write: what to write?|host write g 0 len 4K
 EOF

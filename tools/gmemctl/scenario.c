@@ -758,6 +758,27 @@ static bool fits(struct scenario *s, struct step *st, uint64_t len)
 
 /* ---- verbs: setup ------------------------------------------------------- */
 
+static bool in_list(const char *const *l, const char *name)
+{
+	for (; l && *l; l++)
+		if (!strcmp(*l, name))
+			return true;
+	return false;
+}
+
+/* "a, b, c" from a NULL-terminated list, for messages. */
+static const char *list_str(const char *const *l)
+{
+	static char buf[160];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (; l && *l && n < sizeof(buf); l++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s",
+				      n ? ", " : "", *l);
+	return buf;
+}
+
 static int p_vm(struct scenario *s, struct step *st)
 {
 	const char *t;
@@ -782,6 +803,12 @@ static int p_vm(struct scenario *s, struct step *st)
 			return syntax(s, "vm: unexpected '%s' (policy NAME, seed N)", t);
 		}
 	}
+	if (!in_list(gmem_platform_names(), st->name))
+		return syntax(s, "vm: unknown platform '%s' (%s)", st->name,
+			      list_str(gmem_platform_names()));
+	if (st->word[0] && !in_list(gmem_policy_names(), st->word))
+		return syntax(s, "vm: unknown policy '%s' (%s)", st->word,
+			      list_str(gmem_policy_names()));
 	if (s->pvm)
 		return syntax(s, "vm: one VM per scenario");
 	s->pvm = true;
