@@ -43,8 +43,8 @@ fi
 }
 mkdir -p "$out" || exit 1
 
-progs="caps convert mmap punch vcpu overhead"
-cflags="-std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE -I$top/include -I$top/tests"
+progs="caps convert mmap punch vcpu threads overhead"
+cflags="-std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE -pthread -I$top/include -I$top/tests"
 case "$san" in *-fsanitize=*) sanitized=1 ;; *) sanitized=0 ;; esac
 
 # shellcheck disable=SC2086
@@ -136,11 +136,11 @@ for p in caps convert; do
 done
 check_pass convert "(sw_protected, seed, after finalize)" \
 	GMEM_COMPAT_PLATFORM=sw_protected GMEM_COMPAT_PHASE=finalized
-for p in mmap punch vcpu; do
+for p in mmap punch vcpu threads; do
 	check_pass $p "(platform default, policy seed)"
 done
 
-for p in caps convert mmap punch vcpu; do
+for p in caps convert mmap punch vcpu threads; do
 	check_fail $p "without the shim"
 done
 if [ $sanitized = 0 ]; then

@@ -123,8 +123,8 @@ static inline void require_inplace(int fd, uint64_t already)
 
 /* ---- host touches that may raise SIGBUS ---------------------------------- */
 
-static sigjmp_buf sigbus_jb;
-static volatile sig_atomic_t sigbus_seen;
+static __thread sigjmp_buf sigbus_jb;
+static __thread volatile sig_atomic_t sigbus_seen;
 
 static void sigbus_handler(int sig)
 {
