@@ -580,7 +580,11 @@ static void cpuid_sample(struct gmem_snp_cpuid_table *t, bool fixed)
 /* Bytes [pos, pos+n) of the stream d (text and tables repeat). */
 static void data_fill(const struct data *d, uint64_t pos, uint8_t *buf, size_t n)
 {
-	static uint8_t page[2][PAGE];
+	/* The two CPUID pages, built once (the table needs its alignment). */
+	static union {
+		struct gmem_snp_cpuid_table t;
+		uint8_t b[PAGE];
+	} page[2];
 	static bool ready[2];
 
 	switch (d->kind) {
@@ -598,12 +602,12 @@ static void data_fill(const struct data *d, uint64_t pos, uint8_t *buf, size_t n
 		if (!ready[k]) {
 			_Static_assert(sizeof(struct gmem_snp_cpuid_table) <= PAGE,
 				       "table fits a page");
-			memset(page[k], 0, PAGE);
-			cpuid_sample((struct gmem_snp_cpuid_table *)(void *)page[k], k);
+			memset(page[k].b, 0, PAGE);
+			cpuid_sample(&page[k].t, k);
 			ready[k] = true;
 		}
 		for (size_t i = 0; i < n; i++)
-			buf[i] = page[k][(pos + i) % PAGE];
+			buf[i] = page[k].b[(pos + i) % PAGE];
 		break;
 	}
 	case D_ZERO:
@@ -1184,6 +1188,8 @@ static int x_access(struct scenario *s, struct step *st, bool write)
 		}
 		done += n;
 	}
+	if (starred)	/* as hexdump(1): where the repeated lines end */
+		out(s, "%08llx\n", (unsigned long long)(st->off + done));
 	free(buf);
 	if (ret == 1) {
 		s->res.kind = RES_SIGBUS;
