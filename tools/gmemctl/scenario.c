@@ -2002,6 +2002,8 @@ static int parse_all(struct scenario *s, const char *buf, size_t len,
 	char *line = NULL, *src = NULL;
 	int ret = 0;
 
+	if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
+		pos = 3;	/* a UTF-8 byte order mark from some editors */
 	while (pos < len) {
 		const char *nl = memchr(buf + pos, '\n', len - pos);
 		size_t ll = nl ? (size_t)(nl - (buf + pos)) : len - pos;
