@@ -15,7 +15,8 @@
 const char *bench_machine(void)
 {
 	static char buf[256];
-	char line[256], model[128] = "unknown CPU";
+	char line[1024], model[128] = "unknown CPU";
+	const char *virt = "";
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	double mem = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
 	struct utsname u;
@@ -27,14 +28,18 @@ const char *bench_machine(void)
 		if (!strncmp(line, "model name", 10) && p) {
 			snprintf(model, sizeof(model), "%s", p + 2);
 			model[strcspn(model, "\n")] = 0;
+		}
+		if (!strncmp(line, "flags", 5)) {
+			if (strstr(line, " hypervisor"))
+				virt = " (a virtual machine)";
 			break;
 		}
 	}
 	if (f)
 		fclose(f);
 	uname(&u);
-	snprintf(buf, sizeof(buf), "%s, %ld CPUs, %.0f GiB RAM, Linux %s %s",
-		 model, cpus, mem / (double)GiB, u.release, u.machine);
+	snprintf(buf, sizeof(buf), "%s%s, %ld CPUs, %.0f GiB RAM, Linux %s %s",
+		 model, virt, cpus, mem / (double)GiB, u.release, u.machine);
 	return buf;
 }
 
@@ -56,7 +61,9 @@ static void json_str(FILE *f, const char *s)
 
 static void json_num(FILE *f, double v)
 {
-	if (isfinite(v))
+	if (isfinite(v) && v == floor(v) && fabs(v) < 9e15)
+		fprintf(f, "%.0f", v);
+	else if (isfinite(v))
 		fprintf(f, "%.6g", v);
 	else
 		fputs("null", f);
@@ -242,7 +249,8 @@ void bench_write_markdown(FILE *f, const struct bench_opts *o,
 	if (notes) {
 		fputc('\n', f);
 		while (fgets(line, sizeof(line), notes))
-			fputs(line, f);
+			if (strncmp(line, "<!-- SPDX", 9))
+				fputs(line, f);
 		fclose(notes);
 	}
 	fprintf(f, "\n## Plots\n\n"
