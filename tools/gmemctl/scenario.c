@@ -116,6 +116,7 @@ struct scenario {
 	struct result res;
 	struct scenario_summary sum;
 	bool stop;
+	uint64_t bytes;		/* touched so far, against o.max_bytes */
 	/* parser state */
 	unsigned pline;
 	char *tok[MAX_TOKENS];
@@ -1953,6 +1954,7 @@ static void reset(struct scenario *s)
 	s->npnames = 0;
 	s->pvm = false;
 	s->stop = false;
+	s->bytes = 0;
 	s->progress_shown = false;
 }
 
@@ -2128,6 +2130,25 @@ static bool needs_vm(struct scenario *s, struct step *st)
 	return true;
 }
 
+/* The bytes a step touches, capped by its file's size (raw conversion
+ * ranges may be anything). */
+static bool over_budget(struct scenario *s, struct step *st)
+{
+	uint64_t size, len;
+
+	if (!s->o.max_bytes || st->gi < 0 || !G(s, st)->g)
+		return false;
+	size = gmem_size(G(s, st)->g);
+	len = len_of(s, st);
+	s->bytes += len < size ? len : size;
+	if (s->bytes <= s->o.max_bytes)
+		return false;
+	failure(s, st->line, "the scenario touched more than %llu bytes: stopped",
+		(unsigned long long)s->o.max_bytes);
+	s->stop = true;
+	return true;
+}
+
 static void run_steps(struct scenario *s, struct step *steps, unsigned n)
 {
 	clock_gettime(CLOCK_MONOTONIC, &s->t0);
@@ -2144,7 +2165,8 @@ static void run_steps(struct scenario *s, struct step *steps, unsigned n)
 			continue;
 		}
 		check_unexpected(s);
-		if (s->stop || needs_vm(s, st) || gmem_missing(s, st))
+		if (s->stop || needs_vm(s, st) || gmem_missing(s, st) ||
+		    over_budget(s, st))
 			break;
 		if (st->verb->is_expect) {
 			s->sum.expects++;
@@ -2221,6 +2243,7 @@ int scenario_run_buffer(const char *buf, size_t len, const char *name)
 	struct scenario_opts o = {
 		.max_gmem_size = 64ULL << 20,
 		.max_steps = 4096,
+		.max_bytes = 1ULL << 30,
 	};
 	struct scenario *s = scenario_new(&o);
 	int ret;

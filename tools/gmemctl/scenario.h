@@ -33,6 +33,8 @@ struct scenario_opts {
 	bool progress;		/* a progress line on err for long scripts */
 	uint64_t max_gmem_size;	/* refuse larger gmem files (0: no limit) */
 	unsigned max_steps;	/* refuse longer scripts (0: no limit) */
+	uint64_t max_bytes;	/* stop once commands touched this many bytes
+				 * in all (0: no limit): keeps fuzzing fast */
 };
 
 struct scenario;
@@ -90,7 +92,8 @@ const char *scenario_vendor_state_name(const char *platform, int state);
 int scenario_read_file(const char *path, char **buf, size_t *len);
 
 /* Fuzzing entry: a silent interpreter over one buffer, small limits.
- * Returns SCENARIO_OK/_FAILED/_SYNTAX, never exits or crashes. */
+ * (64 MiB per gmem, 4096 lines, 1 GiB touched in all).  Returns
+ * SCENARIO_OK/_FAILED/_SYNTAX, never exits or crashes. */
 int scenario_run_buffer(const char *buf, size_t len, const char *name);
 
 #endif
