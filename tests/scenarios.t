@@ -96,6 +96,24 @@ expect sigbus|expect sigbus
 expect fw|expect fw 0x16
 EOF
 
+# Measurements: what `snp digest` / `tdx mrtd` print, `expect digest|mrtd`
+# accept, and one changed digit fails.
+for pair in "snp-cpuid digest launch digest" "tdx-launch mrtd MRTD"; do
+	set -- $pair
+	sc=$1 kw=$2
+	shift 2
+	h=$("$G" run "$top/scenarios/$sc.gmem" 2>/dev/null | sed -n "s/^$* //p")
+	{ cat "$top/scenarios/$sc.gmem"; echo "expect $kw $h"; } >"$tmp/h.gmem"
+	"$G" run -q "$tmp/h.gmem" >/dev/null 2>"$tmp/err"
+	t $? "expect $kw accepts the value printed ($h)"
+	bad=$(echo "$h" | awk '{ c = substr($0, 1, 1); printf "%s%s\n", (c == "0" ? "1" : "0"), substr($0, 2) }')
+	{ cat "$top/scenarios/$sc.gmem"; echo "expect $kw $bad"; } >"$tmp/h.gmem"
+	"$G" run -q "$tmp/h.gmem" >/dev/null 2>"$tmp/err"
+	rc=$?
+	[ $rc = 1 ] && grep -q "h.gmem:.*: $* is $h, not the value expected" "$tmp/err"
+	t $? "expect $kw with one digit changed fails (rc $rc)"
+done
+
 # A command that fails with nobody expecting it fails the scenario.
 printf 'vm default\ngmem g 64K\nconvert g 0 +6K private\nconvert g 0 private\n' >"$tmp/unexp.gmem"
 "$G" run "$tmp/unexp.gmem" >/dev/null 2>"$tmp/err"
@@ -142,6 +160,7 @@ vm: one VM per scenario|vm snp
 vm: unknown platform 'snpp'|vm snpp
 vm: unknown policy 'v6'|vm snp policy v6
 expect ok: unexpected 'now'|expect ok now
+expect digest: a SHA-384 value is 96 hex digits|expect digest 1234
 host write: what to write?|host write g 0 len 4K
 EOF
 

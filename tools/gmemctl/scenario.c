@@ -83,6 +83,7 @@ struct step {
 	char word[NAME_MAX_LEN + 1];
 	char *text;		/* echo: owned */
 	char *src;		/* the line as written, for messages: owned */
+	uint8_t hash[48];	/* expect digest|mrtd */
 };
 
 /* ---- the interpreter ---------------------------------------------------- */
@@ -1825,6 +1826,48 @@ static int x_expect_modes(struct scenario *s, struct step *st)
 	return 0;
 }
 
+/* expect digest|mrtd HEX: the SNP launch digest or the TDX MRTD now. */
+static int p_expect_hash(struct scenario *s, struct step *st)
+{
+	const char *t;
+
+	if (!s->pvm)
+		return syntax(s, "%s: no VM yet", s->vname);
+	if (need(s, &t, "96 hex digits"))
+		return -1;
+	if (t[0] == '0' && (t[1] == 'x' || t[1] == 'X'))
+		t += 2;
+	if (strlen(t) != 96 || strspn(t, "0123456789abcdefABCDEF") != 96)
+		return syntax(s, "%s: a SHA-384 value is 96 hex digits", s->vname);
+	for (int i = 0; i < 48; i++) {
+		char h[3] = { t[2 * i], t[2 * i + 1], 0 };
+
+		st->hash[i] = (uint8_t)strtoul(h, NULL, 16);
+	}
+	st->kind = !strcmp(s->tok[1], "mrtd");
+	return no_more(s);
+}
+
+static int x_expect_hash(struct scenario *s, struct step *st)
+{
+	const char *what = st->kind ? "MRTD" : "launch digest";
+	uint8_t h[48];
+	char got[97];
+	int ret = st->kind ? gmem_tdx_mrtd(s->vm, h) :
+			     gmem_snp_launch_digest(s->vm, h);
+
+	if (ret) {
+		failure(s, st->line, "%s: %s", what, strerror(-ret));
+		return 0;
+	}
+	if (!memcmp(h, st->hash, sizeof(h)))
+		return 0;
+	for (int i = 0; i < 48; i++)
+		snprintf(got + 2 * i, 3, "%02x", h[i]);
+	failure(s, st->line, "%s is %s, not the value expected", what, got);
+	return 0;
+}
+
 /* `expect` dispatches on its second word. */
 static const struct verb verbs[] = {
 	{ "vm", p_vm, x_vm, false, false },
@@ -1856,6 +1899,8 @@ static const struct verb verbs[] = {
 	{ "expect phys", p_expect_bytes, x_expect_bytes, false, true },
 	{ "expect stat", p_expect_stat, x_expect_stat, false, true },
 	{ "expect modes", p_expect_modes, x_expect_modes, false, true },
+	{ "expect digest", p_expect_hash, x_expect_hash, false, true },
+	{ "expect mrtd", p_expect_hash, x_expect_hash, false, true },
 	{ NULL, NULL, NULL, false, false },
 };
 
@@ -1866,7 +1911,7 @@ static const struct verb *find_verb(struct scenario *s)
 	if (!strcmp(s->tok[0], "expect")) {
 		if (s->ntok < 2 || s->tok[1][0] == '"') {
 			syntax(s, "expect: what? (ok, error, fw, sigbus, page, attr, rmp, "
-			       "sept, host, guest, phys, stat, modes)");
+			       "sept, host, guest, phys, stat, modes, digest, mrtd)");
 			return NULL;
 		}
 		snprintf(name, sizeof(name), "expect %s", s->tok[1]);
@@ -1881,7 +1926,8 @@ static const struct verb *find_verb(struct scenario *s)
 			return v;
 	if (!strcmp(s->tok[0], "expect"))
 		syntax(s, "expect: unknown check '%s' (ok, error, fw, sigbus, page, "
-		       "attr, rmp, sept, host, guest, phys, stat, modes)", s->tok[1]);
+		       "attr, rmp, sept, host, guest, phys, stat, modes, digest, "
+		       "mrtd)", s->tok[1]);
 	else
 		syntax(s, "unknown command '%s' (vm, gmem, bind, convert, finalize, "
 		       "punch, pin, unpin, host, guest, phys, cpuid, snp, tdx, echo, "
