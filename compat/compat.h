@@ -80,7 +80,6 @@ long compat_check_extension(int fd, long cap, bool *handled);
 int  compat_set_attributes(struct compat_file *f, void *arg);
 int  compat_set_region2(int vm_fd, void *arg);
 int  compat_fallocate(struct compat_file *f, int mode, off_t off, off_t len);
-int  compat_close(int fd, struct compat_obj *o);
 void compat_obj_put(struct compat_obj *o);
 
 /* ---- host mappings (maps.c) -------------------------------------------- */

@@ -128,16 +128,36 @@ int compat_maps_sync(struct compat_file *f, uint64_t off, uint64_t end)
 	return with_lock(f, off, end, -1);
 }
 
-static void rec_free(struct compat_map *m)
+/*
+ * Records no longer backed by a mapping are unlinked under maps_lock and
+ * released after it, and a record cut in two takes a spare allocated
+ * before the lock: munmap and mmap of other memory neither allocate nor
+ * free unless they touch a guest_memfd mapping, so an allocator that
+ * unmaps its own memory never re-enters itself through the shim.
+ */
+static void release(struct compat_map *dead)
 {
-	__atomic_sub_fetch(&compat_nr_maps, 1, __ATOMIC_RELEASE);
-	compat_obj_put(&m->f->obj);
-	free(m);
+	while (dead) {
+		struct compat_map *next = dead->next;
+
+		compat_obj_put(&dead->f->obj);
+		free(dead);
+		dead = next;
+	}
 }
 
-/* [a, a + len) is no longer what the records say: forget it.  A record cut
- * in two takes *spare for its upper part. */
-static void trim(uintptr_t a, uint64_t len, struct compat_map **spare)
+/* Does [a, b) fall strictly inside a record (which then needs a spare)? */
+static bool splits(uintptr_t a, uintptr_t b)
+{
+	for (struct compat_map *m = maps; m; m = m->next)
+		if (m->addr < a && m->addr + m->len > b)
+			return true;
+	return false;
+}
+
+/* [a, a + len) is no longer what the records say: forget it. */
+static void trim(uintptr_t a, uint64_t len, struct compat_map **spare,
+		 struct compat_map **dead)
 {
 	uintptr_t b = a + page_up(len);
 	struct compat_map **pp = &maps, *m;
@@ -151,7 +171,9 @@ static void trim(uintptr_t a, uint64_t len, struct compat_map **spare)
 		}
 		if (ms >= a && me <= b) {		/* all of it */
 			*pp = m->next;
-			rec_free(m);
+			m->next = *dead;
+			*dead = m;
+			__atomic_sub_fetch(&compat_nr_maps, 1, __ATOMIC_RELEASE);
 			continue;
 		}
 		if (ms < a && me > b && *spare) {	/* a hole in it */
@@ -177,10 +199,27 @@ static void trim(uintptr_t a, uint64_t len, struct compat_map **spare)
 	}
 }
 
+/* Take maps_lock with a spare record in hand if [a, a + len) cuts a
+ * record in two (allocated without the lock, then checked again). */
+static void lock_for(uintptr_t a, uint64_t len, struct compat_map **spare)
+{
+	for (;;) {
+		pthread_mutex_lock(&maps_lock);
+		if (*spare || !splits(a, a + page_up(len)))
+			return;
+		pthread_mutex_unlock(&maps_lock);
+		*spare = calloc(1, sizeof(**spare));
+		if (!*spare) {	/* the upper part goes untracked */
+			pthread_mutex_lock(&maps_lock);
+			return;
+		}
+	}
+}
+
 void *compat_mmap_file(struct compat_file *f, void *addr, size_t len,
 		       int prot, int flags, off_t off, int app_fd)
 {
-	struct compat_map *m, *spare;
+	struct compat_map *m, *spare = NULL, *dead = NULL;
 	int type = flags & MAP_TYPE, ret;
 	void *p;
 
@@ -195,15 +234,15 @@ void *compat_mmap_file(struct compat_file *f, void *addr, size_t len,
 		return MAP_FAILED;
 	}
 	m = calloc(1, sizeof(*m));
-	spare = calloc(1, sizeof(*spare));
-	if (!m || !spare) {
-		free(m);
-		free(spare);
+	if (!m) {
 		errno = ENOMEM;
 		return MAP_FAILED;
 	}
 	pthread_mutex_lock(&f->lock);
-	pthread_mutex_lock(&maps_lock);
+	if (flags & MAP_FIXED)
+		lock_for((uintptr_t)addr, len, &spare);
+	else
+		pthread_mutex_lock(&maps_lock);
 	ret = sigbus_init();
 	p = ret ? MAP_FAILED : compat_real.mmap(addr, len, prot, flags, app_fd, off);
 	if (p == MAP_FAILED) {
@@ -212,7 +251,7 @@ void *compat_mmap_file(struct compat_file *f, void *addr, size_t len,
 		goto out;
 	}
 	if (flags & MAP_FIXED)
-		trim((uintptr_t)p, len, &spare);
+		trim((uintptr_t)p, len, &spare, &dead);
 	*m = (struct compat_map){
 		.addr = (uintptr_t)p, .len = page_up(len), .off = (uint64_t)off,
 		.prot = prot, .f = f, .next = maps,
@@ -223,7 +262,7 @@ void *compat_mmap_file(struct compat_file *f, void *addr, size_t len,
 	ret = sync_locked(f, m, m->off, m->off + m->len);
 	if (ret) {	/* vm.max_map_count: no half-covered mapping */
 		compat_real.munmap(p, len);
-		trim((uintptr_t)p, len, &spare);
+		trim((uintptr_t)p, len, &spare, &dead);
 		p = MAP_FAILED;
 		ret = -ret;
 	}
@@ -231,6 +270,7 @@ out:
 	pthread_mutex_unlock(&maps_lock);
 	pthread_mutex_unlock(&f->lock);
 	free(spare);
+	release(dead);
 	if (p == MAP_FAILED)
 		errno = ret;
 	return p;
@@ -239,33 +279,35 @@ out:
 void *compat_mmap_other(void *addr, size_t len, int prot, int flags, int fd,
 			off_t off)
 {
-	struct compat_map *spare = calloc(1, sizeof(*spare));
+	struct compat_map *spare = NULL, *dead = NULL;
 	void *p;
 	int err;
 
-	pthread_mutex_lock(&maps_lock);
+	lock_for((uintptr_t)addr, len, &spare);
 	p = compat_real.mmap(addr, len, prot, flags, fd, off);
 	err = errno;
 	if (p != MAP_FAILED && (flags & MAP_FIXED))
-		trim((uintptr_t)p, len, &spare);
+		trim((uintptr_t)p, len, &spare, &dead);
 	pthread_mutex_unlock(&maps_lock);
 	free(spare);
+	release(dead);
 	errno = err;
 	return p;
 }
 
 int compat_munmap(void *addr, size_t len)
 {
-	struct compat_map *spare = calloc(1, sizeof(*spare));
+	struct compat_map *spare = NULL, *dead = NULL;
 	int ret, err;
 
-	pthread_mutex_lock(&maps_lock);
+	lock_for((uintptr_t)addr, len, &spare);
 	ret = compat_real.munmap(addr, len);
 	err = errno;
 	if (!ret)
-		trim((uintptr_t)addr, len, &spare);
+		trim((uintptr_t)addr, len, &spare, &dead);
 	pthread_mutex_unlock(&maps_lock);
 	free(spare);
+	release(dead);
 	errno = err;
 	return ret;
 }

@@ -205,30 +205,37 @@ static int ioctl_kvm(int fd, unsigned long req, void *arg)
 	return (int)r;
 }
 
-/* A tracked descriptor: the shim's guest_memfd, or a VM it has files on. */
+/* A tracked descriptor: the shim's guest_memfd, or a VM it has files on.
+ * Requests the shim does not serve take no lock (a VMM's interrupt and
+ * eventfd ioctls on the VM fd). */
 static int ioctl_tracked(int fd, unsigned long req, void *arg)
 {
 	struct compat_obj *o;
 	int ret;
 
+	switch (req) {
+	case KVM_SET_MEMORY_ATTRIBUTES2:
+	case KVM_SET_USER_MEMORY_REGION2:
+		break;
+	case KVM_CREATE_GUEST_MEMFD:
+	case KVM_CHECK_EXTENSION:
+		o = compat_fd_get(fd);
+		if (o && o->kind == COMPAT_GMEM)	/* not ioctls of a file */
+			return compat_real.ioctl(fd, req, arg);
+		return ioctl_kvm(fd, req, arg);
+	default:
+		return compat_real.ioctl(fd, req, arg);
+	}
 	pthread_rwlock_rdlock(&compat_fd_lock);
 	o = compat_fd_get(fd);
-	if (o && o->kind == COMPAT_GMEM && req == KVM_SET_MEMORY_ATTRIBUTES2) {
-		ret = ret_errno(compat_set_attributes((struct compat_file *)o,
-						      arg));
-		pthread_rwlock_unlock(&compat_fd_lock);
-		return ret;
-	}
-	if (o && o->kind == COMPAT_VM && req == KVM_SET_USER_MEMORY_REGION2) {
+	if (o && o->kind == COMPAT_GMEM && req == KVM_SET_MEMORY_ATTRIBUTES2)
+		ret = ret_errno(compat_set_attributes((struct compat_file *)o, arg));
+	else if (o && o->kind == COMPAT_VM && req == KVM_SET_USER_MEMORY_REGION2)
 		ret = ret_errno(compat_set_region2(fd, arg));
-		pthread_rwlock_unlock(&compat_fd_lock);
-		return ret;
-	}
+	else
+		ret = compat_real.ioctl(fd, req, arg);
 	pthread_rwlock_unlock(&compat_fd_lock);
-	if (o && o->kind == COMPAT_VM &&
-	    (req == KVM_CREATE_GUEST_MEMFD || req == KVM_CHECK_EXTENSION))
-		return ioctl_kvm(fd, req, arg);
-	return compat_real.ioctl(fd, req, arg);
+	return ret;
 }
 
 EXPORT int ioctl(int fd, unsigned long req, ...)
