@@ -126,6 +126,8 @@ static void print_json_gmem(const char *name, struct gmem *g, const char *plat,
 #define PIN_H		6
 #define BLOCK_H		96	/* title, strip, pin band, labels */
 #define LABEL_GAP	64	/* px between offset labels */
+#define MAX_RUN_LABELS	64	/* label run starts up to this many runs */
+#define SCALE_TICKS	8	/* else this many evenly spaced offsets */
 
 struct colour { const char *what, *fill; };
 static const struct colour palette[] = {
@@ -139,6 +141,15 @@ static const struct colour palette[] = {
 static const char *fill_of(const struct scenario_run *r)
 {
 	return palette[(r->private_ ? 0 : 1) + (r->allocated ? 0 : 2)].fill;
+}
+
+/* An offset mark under the strip at x. */
+static void svg_tick(FILE *f, double x, int y, uint64_t off)
+{
+	fprintf(f, "<line x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" y2=\"%d\" stroke=\"#555\"/>\n"
+		"<text x=\"%.2f\" y=\"%d\" class=\"off\">0x%llx</text>\n",
+		x, y + STRIP_H, x, y + STRIP_H + PIN_H + 6, x,
+		y + STRIP_H + PIN_H + 18, (unsigned long long)off);
 }
 
 static void svg_block(FILE *f, const char *name, struct gmem *g, const char *plat,
@@ -173,14 +184,16 @@ static void svg_block(FILE *f, const char *name, struct gmem *g, const char *pla
 			fprintf(f, "<rect class=\"pin\" x=\"%.2f\" y=\"%d\" width=\"%.2f\" "
 				"height=\"%d\" fill=\"%s\"/>\n", x, y + STRIP_H + 2, w < 3 ? 3 : w,
 				PIN_H, palette[4].fill);
-		if (x - last_label >= LABEL_GAP && STRIP_W + SVG_MARGIN - x >= LABEL_GAP / 2) {
-			fprintf(f, "<line x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" y2=\"%d\" "
-				"stroke=\"#555\"/>\n<text x=\"%.2f\" y=\"%d\" class=\"off\">0x%llx</text>\n",
-				x, y + STRIP_H, x, y + STRIP_H + PIN_H + 6, x,
-				y + STRIP_H + PIN_H + 18, (unsigned long long)r->offset);
+		if (rs->n <= MAX_RUN_LABELS && x - last_label >= LABEL_GAP &&
+		    STRIP_W + SVG_MARGIN - x >= LABEL_GAP / 2) {
+			svg_tick(f, x, y, r->offset);
 			last_label = x;
 		}
 	}
+	/* Too many runs to name their starts: a regular scale instead. */
+	for (int k = 0; rs->n > MAX_RUN_LABELS && k < SCALE_TICKS; k++)
+		svg_tick(f, SVG_MARGIN + (double)STRIP_W * k / SCALE_TICKS, y,
+			 gmem_size(g) / SCALE_TICKS * (uint64_t)k);
 	fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"off\" text-anchor=\"end\">0x%llx</text>\n",
 		SVG_MARGIN + STRIP_W, y + STRIP_H + PIN_H + 30,
 		(unsigned long long)gmem_size(g));
