@@ -27,15 +27,16 @@
 #define CU GMEM_CONTENT_UNSPECIFIED
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define CORE_SANITIZED 1
+/* Built with ThreadSanitizer? (gcc defines the macro, clang the feature) */
+#if defined(__SANITIZE_THREAD__)
+#define CORE_TSAN 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define CORE_SANITIZED 1
+#if __has_feature(thread_sanitizer)
+#define CORE_TSAN 1
 #endif
 #endif
-#ifndef CORE_SANITIZED
-#define CORE_SANITIZED 0
+#ifndef CORE_TSAN
+#define CORE_TSAN 0
 #endif
 
 static const char *const core_backends[] = { "emulated", "kvm", NULL };

@@ -11,7 +11,8 @@
  * few operations, the guest's view of encrypted pages too.
  *
  * GMEM_SEED=n replays a run (the seed is printed first); GMEM_MODEL_OPS=n
- * sets the operations per platform x policy x backend.
+ * sets the operations per platform x policy x backend (default 8000:
+ * 240,000 in all; 300 under ThreadSanitizer).
  *
  * Where the bytes are not predictable by a simple model (a scramble, a
  * ciphertext), the model learns them from the library once and checks them
@@ -23,7 +24,10 @@
 
 #define NPG 24
 #define SIZE (NPG * PG)
-#define DEFAULT_OPS 8000
+/* ThreadSanitizer adds nothing to this single-threaded test and makes
+ * every operation about 50 times slower: a short run there, the full one
+ * in the plain and ASan builds. */
+#define DEFAULT_OPS (CORE_TSAN ? 300 : 8000)
 
 struct mpage {
 	bool priv;
@@ -588,7 +592,11 @@ int main(void)
 					     core_policies[pol],
 					     seed + (uint64_t)(b * 100 + pol * 10 + p), ops);
 	}
-	ok(total >= 100000, "%llu operations in all (at least 100000)",
-	   (unsigned long long)total);
+	if (!CORE_TSAN || (n && *n))
+		ok(total >= 100000, "%llu operations in all (at least 100000)",
+		   (unsigned long long)total);
+	else
+		diag("%llu operations (a short run under ThreadSanitizer)",
+		     (unsigned long long)total);
 	return done();
 }
