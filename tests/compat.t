@@ -150,6 +150,27 @@ else
 	skip "GMEM_COMPAT=off with the shim preloaded: not under $san"
 fi
 
+# An existing program written against the uAPI: libgmem's own native
+# backend (KVM_SET_MEMORY_ATTRIBUTES2 on the guest_memfd fd) runs on the
+# shim, unmodified.
+gmemctl=${GMEMCTL:-$build/gmemctl}
+example=$build/examples/convert
+if [ $sanitized = 1 ]; then
+	skip "libgmem's native backend on the shim: its programs are built with $san"
+elif [ ! -x "$gmemctl" ] || [ ! -x "$example" ]; then
+	skip "libgmem's native backend on the shim: no $gmemctl or $example"
+else
+	LD_PRELOAD="$shim" "$gmemctl" probe >"$out/probe.log" 2>&1
+	grep -q '^ *native *yes' "$out/probe.log"
+	t $? "gmemctl probe with the shim: the native backend is available"
+	GMEM_BACKEND=native "$example" >"$out/example.plain.log" 2>&1
+	t $((! $?)) "examples/convert with GMEM_BACKEND=native fails without the shim"
+	GMEM_BACKEND=native LD_PRELOAD="$shim" "$example" >"$out/example.log" 2>&1 &&
+		grep -q '(backend native)' "$out/example.log" &&
+		grep -q 'host reads: "hello from the host"' "$out/example.log"
+	t $? "examples/convert with GMEM_BACKEND=native converts in place through the shim"
+fi
+
 # The cost of the shim on other descriptors, in ns per call: the best of
 # three alternating runs each, with the real system calls (noisy: reported
 # only), then the shim's own work on an ioctl, measured above a stub that
