@@ -100,13 +100,23 @@ static int sync_locked(struct compat_file *f, struct compat_map *only,
 	return ret;
 }
 
+static bool has_maps(const struct compat_file *f)
+{
+	for (struct compat_map *m = maps; m; m = m->next)
+		if (m->f == f)
+			return true;
+	return false;
+}
+
+/* how: 1 cover, 0 map the file, -1 follow the attributes.  A file nobody
+ * mapped costs no attribute walk. */
 static int with_lock(struct compat_file *f, uint64_t s, uint64_t e, int how)
 {
 	int ret;
 
 	pthread_mutex_lock(&maps_lock);
 	ret = sigbus_init();
-	if (!ret)
+	if (!ret && has_maps(f))
 		ret = how < 0 ? sync_locked(f, NULL, s, e)
 			      : remap_all(f, s, e, how);
 	pthread_mutex_unlock(&maps_lock);

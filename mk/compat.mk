@@ -18,3 +18,10 @@ $(COMPAT_SO): $(COMPAT_OBJ) $(LIB_OBJ) compat/libgmem-compat.map
 ALL_EXTRA += $(COMPAT_SO)
 
 -include $(COMPAT_OBJ:.o=.d)
+
+# make install also installs the shim beside libgmem.
+.PHONY: install-compat
+install: install-compat
+install-compat: $(COMPAT_SO)
+	install -d $(DESTDIR)$(PREFIX)/lib
+	install -m 755 $(COMPAT_SO) $(DESTDIR)$(PREFIX)/lib/
