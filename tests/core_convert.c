@@ -422,6 +422,42 @@ static void test_injected(const char *be)
 	core_teardown(&c);
 }
 
+/* The attribute store at scale: 10^6 fragmented runs through the public
+ * API, in well under 64 bytes each (DESIGN.md section 5). */
+static void test_fragmented(const char *be)
+{
+	const uint64_t runs = CORE_TSAN ? 100000 : 1000000;
+	struct gmem_stats st;
+	struct core_ctx c;
+	uint64_t a, run, bad = 0;
+	int ret = 0;
+
+	core_setup(&c, "default", NULL, runs, GMEM_FLAG_INIT_SHARED);
+	for (uint64_t p = 1; p < runs && !ret; p += 2)
+		ret = core_conv(c.g, p * PG, PG, PRIV, CU);
+	ok_ret(ret, 0, "%s: %llu single-page conversions", be,
+	       (unsigned long long)runs / 2);
+	gmem_get_stats(c.g, &st);
+	ok(st.ranges == runs, "%s: %llu runs in the store (%llu)", be,
+	   (unsigned long long)runs, (unsigned long long)st.ranges);
+	ok(st.ranges && st.ranges_bytes / st.ranges < 64,
+	   "%s: %.1f bytes per run (< 64)", be,
+	   st.ranges ? (double)st.ranges_bytes / (double)st.ranges : 0.0);
+	for (uint64_t i = 0; i < 1000; i++) {
+		uint64_t p = (i * 7919) % runs;
+
+		if (gmem_get_memory_attributes(c.g, p * PG, &a, &run) ||
+		    a != ((p & 1) ? PRIV : 0) || run != PG)
+			bad++;
+	}
+	ok(!bad, "%s: 1000 lookups across the fragmented file (%llu wrong)", be,
+	   (unsigned long long)bad);
+	ok_ret(core_conv(c.g, 0, runs * PG, 0, CZ), 0, "%s: one conversion merges them all", be);
+	gmem_get_stats(c.g, &st);
+	ok(st.ranges == 1, "%s: one run again", be);
+	core_teardown(&c);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -439,6 +475,7 @@ int main(void)
 		test_indexing(be);
 		test_punch(be);
 		test_injected(be);
+		test_fragmented(be);
 	}
 	return done();
 }
