@@ -9,9 +9,9 @@
  *   3. to-private: elevated references (-EAGAIN, error_offset = first
  *      pinned page);
  *   4. reserve the attribute store's memory (-ENOMEM);
- *   5. host views: revoke (to-private) or restore (to-shared) the runs
- *      whose state changes — the only step left that can fail (-ENOMEM
- *      at vm.max_map_count), undone on failure;
+ *   5. host views: revoke (to-private) or restore (to-shared) the span of
+ *      pages whose state changes, in one call — the only step left that
+ *      can fail (-ENOMEM at vm.max_map_count), and then nothing changed;
  *   6. the platform's side effects and the content mode on each run whose
  *      state changes (cannot fail);
  *   7. the attribute and vendor stores (cannot fail after step 4).
@@ -60,20 +60,19 @@ struct run_ctx {
 	struct gmem *g;
 	uint64_t mode;
 	unsigned from;		/* attributes of the pages that change */
-	uint64_t done;		/* host-view steps done, for rollback */
-	uint64_t span_start, span_end;	/* pages that change (to-private) */
+	uint64_t span_start, span_end;	/* first and last page that change */
 };
 
 /*
  * Host views change only where the state changes, so a no-op conversion
  * never splits a VMA (each VMA counts against vm.max_map_count).
  *
- * To-private takes away the span from the first to the last page that
- * changes with one mmap: already-private pages inside it stay unreachable,
- * and a single call needs no rollback.  To-shared gives back run by run
- * (private pages in between must stay unreachable), undoing the runs done
- * if one fails: re-revoking a run it just restored merges VMAs back, so
- * the rollback needs no new VMA.
+ * One mmap covers the span from the first to the last page that changes.
+ * To-private: pages already private inside it stay unreachable.
+ * To-shared: pages already shared inside it map the same file pages again.
+ * A single call either happens or not, so no step ever needs a rollback
+ * (a rollback that itself fails would leave private pages mapped), and the
+ * span's VMA merges with its neighbours of the same kind.
  */
 static int span_run(uint64_t s, uint64_t e, unsigned attr, void *arg)
 {
@@ -87,45 +86,18 @@ static int span_run(uint64_t s, uint64_t e, unsigned attr, void *arg)
 	return 0;
 }
 
-static int restore_run(uint64_t s, uint64_t e, unsigned attr, void *arg)
-{
-	struct run_ctx *c = arg;
-	int ret;
-
-	if (attr != c->from)
-		return 0;
-	ret = gmem__view_restore(c->g, s, e - s);
-	if (!ret)
-		c->done = e;
-	return ret;
-}
-
-static int unrestore_run(uint64_t s, uint64_t e, unsigned attr, void *arg)
-{
-	struct run_ctx *c = arg;
-
-	if (attr == c->from)
-		gmem__view_revoke(c->g, s, e - s);
-	return 0;
-}
-
 static int view_change(struct gmem *g, uint64_t start, uint64_t end,
 		       struct run_ctx *c)
 {
-	int ret;
+	uint64_t len;
 
-	if (c->from != GMEM_ATTR_PRIVATE) {
-		rs_for_each(g->attrs, start, end, span_run, c);
-		if (c->span_end == 0)
-			return 0;
-		return gmem__view_revoke(g, c->span_start,
-					 c->span_end - c->span_start);
-	}
-	c->done = start;
-	ret = rs_for_each(g->attrs, start, end, restore_run, c);
-	if (ret)
-		rs_for_each(g->attrs, start, c->done, unrestore_run, c);
-	return ret;
+	rs_for_each(g->attrs, start, end, span_run, c);
+	if (c->span_end == 0)
+		return 0;		/* nothing changes state */
+	len = c->span_end - c->span_start;
+	if (c->from == GMEM_ATTR_PRIVATE)
+		return gmem__view_restore(g, c->span_start, len);
+	return gmem__view_revoke(g, c->span_start, len);
 }
 
 static int side_effects_run(uint64_t s, uint64_t e, unsigned attr, void *arg)
