@@ -332,10 +332,6 @@ struct known {
 static const struct known known[] = {
 	{ "to-shared", "mmap", 1,
 	  "convert.c: a failing rollback revoke leaves private pages mapped in the host view" },
-	{ "page add", "crypto", -1,
-	  "tdx.c gmem_tdx_page_add: pages before the failing one stay encrypted, MRTD extended" },
-	{ "snp: launch", "crypto", -1,
-	  "snp.c gmem_snp_launch_update: earlier pages stay launched, digest extended, ZERO/SECRETS pages rewritten" },
 	{ "gmem_bind move", "ioctl", 1,
 	  "kvm.c gmem__kvm_bind: when the old memslot cannot be put back the gmem is left without one" },
 	{ "tdx: guest private write 9", "crypto", -1,
