@@ -42,6 +42,11 @@
 #define MREMAP_DONTUNMAP 4
 #endif
 
+/* Every piece of a view is mapped with the same flags as the view itself
+ * and the library's own mapping (MAP_NORESERVE included): mappings whose
+ * flags differ never merge back into one VMA. */
+#define VIEW_FLAGS (MAP_SHARED | MAP_NORESERVE)
+
 #define VIEW_ALIGN (2ULL << 20)	/* one page-middle-directory entry */
 /*
  * Below this, moving the entries costs more than it saves: each VMA
@@ -60,7 +65,7 @@ static void fork_child(void)
 	/* Single-threaded in the child: no lock needed, none may be held. */
 	for (struct gmem *g = views; g; g = g->next_global)
 		mmap(g->view, g->size, PROT_READ | PROT_WRITE,
-		     MAP_SHARED | MAP_FIXED, sigbus_fd, 0);
+		     VIEW_FLAGS | MAP_FIXED, sigbus_fd, 0);
 	pthread_mutex_init(&views_lock, NULL);
 }
 
@@ -73,7 +78,7 @@ static void sigbus_init(void)
 
 static int remap_raw(void *addr, uint64_t len, int fd, uint64_t off)
 {
-	if (mmap(addr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+	if (mmap(addr, len, PROT_READ | PROT_WRITE, VIEW_FLAGS | MAP_FIXED,
 		 fd, (off_t)off) == MAP_FAILED)
 		return -errno;
 	return 0;
@@ -189,7 +194,7 @@ static int view_create(struct gmem *g)
 		return ret;
 	at = view_place(g);
 	v = mmap(at, g->size, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_NORESERVE | (at ? MAP_FIXED : 0), g->fd, 0);
+		 VIEW_FLAGS | (at ? MAP_FIXED : 0), g->fd, 0);
 	if (v == MAP_FAILED) {
 		ret = -errno;
 		if (at)

@@ -141,23 +141,58 @@ void bench_write_json(FILE *f, const struct bench_opts *o)
 
 /* ---- Markdown ---------------------------------------------------------- */
 
-static void fmt_value(char *buf, size_t n, double v, const char *unit)
+/* A display unit for a median: microseconds become ms or s, bytes KiB to
+ * GiB; min and max are shown in the same unit. */
+static const char *scale_of(double med, const char *unit, double *div)
+{
+	static const struct { const char *unit, *to; double div; } sc[] = {
+		{ "us", "s", 1e6 }, { "us", "ms", 1e3 },
+		{ "B", "GiB", 1024.0 * 1024 * 1024 }, { "B", "MiB", 1024.0 * 1024 },
+		{ "B", "KiB", 1024 },
+	};
+
+	*div = 1;
+	for (size_t i = 0; isfinite(med) && i < sizeof(sc) / sizeof(sc[0]); i++)
+		if (!strcmp(unit, sc[i].unit) && fabs(med) >= 10 * sc[i].div) {
+			*div = sc[i].div;
+			return sc[i].to;
+		}
+	return unit;
+}
+
+static void fmt_num(char *buf, size_t n, double v)
 {
 	if (!isfinite(v))
 		snprintf(buf, n, "–");
-	else if (!strcmp(unit, "B") && v >= 1024 && fmod(v, 1024) == 0)
-		snprintf(buf, n, "%s", bench_size_str((uint64_t)v));
-	else if (!strcmp(unit, "x"))
-		snprintf(buf, n, "%.3g×", v);
-	else if (fabs(v) >= 1e5 || (v != 0 && fabs(v) < 0.01))
-		snprintf(buf, n, "%.3g%s%s", v, *unit ? " " : "", unit);
+	else if (v == floor(v) && fabs(v) < 1e15)
+		snprintf(buf, n, "%.0f", v);
+	else if (fabs(v) >= 100)
+		snprintf(buf, n, "%.0f", v);
 	else
-		snprintf(buf, n, "%.4g%s%s", v, *unit ? " " : "", unit);
+		snprintf(buf, n, "%.3g", v);
+}
+
+static void fmt_value(char *buf, size_t n, double v, const char *unit)
+{
+	char num[40];
+	double div;
+	const char *u = scale_of(v, unit, &div);
+
+	if (isfinite(v) && !strcmp(unit, "B") && v >= 1024 && fmod(v, 1024) == 0) {
+		snprintf(buf, n, "%s", bench_size_str((uint64_t)v));
+		return;
+	}
+	fmt_num(num, sizeof(num), v / div);
+	if (!strcmp(u, "x"))
+		snprintf(buf, n, "%s×", num);
+	else
+		snprintf(buf, n, "%s%s%s", num, *u ? " " : "", u);
 }
 
 static void md_cell(FILE *f, const struct bench_field *x)
 {
 	char a[48], b[48], c[48];
+	double div;
 
 	switch (x->kind) {
 	case BF_STR:
@@ -168,9 +203,10 @@ static void md_cell(FILE *f, const struct bench_field *x)
 		fprintf(f, " %s |", a);
 		break;
 	case BF_STAT:
+		scale_of(x->st.med, x->unit, &div);
 		fmt_value(a, sizeof(a), x->st.med, x->unit);
-		fmt_value(b, sizeof(b), x->st.min, "");
-		fmt_value(c, sizeof(c), x->st.max, "");
+		fmt_num(b, sizeof(b), x->st.min / div);
+		fmt_num(c, sizeof(c), x->st.max / div);
 		fprintf(f, " **%s** <sub>%s–%s</sub> |", a, b, c);
 		break;
 	}
@@ -192,10 +228,7 @@ static void md_group(FILE *f, unsigned first)
 
 	fprintf(f, "\n### %s\n\n| case |", group_title(r0->group));
 	for (unsigned k = 0; k < r0->nfields; k++)
-		fprintf(f, " %s%s%s%s |", r0->f[k].key,
-			r0->f[k].kind == BF_STAT && *r0->f[k].unit ? " (" : "",
-			r0->f[k].kind == BF_STAT ? r0->f[k].unit : "",
-			r0->f[k].kind == BF_STAT && *r0->f[k].unit ? ")" : "");
+		fprintf(f, " %s |", r0->f[k].key);
 	fputs("\n|---|", f);
 	for (unsigned k = 0; k < r0->nfields; k++)
 		fputs("---|", f);
