@@ -90,10 +90,12 @@ int   compat_munmap(void *addr, size_t len);
 void *compat_mmap_other(void *addr, size_t len, int prot, int flags, int fd,
 			off_t off);
 int   compat_mremap_check(void *addr, size_t len);
-/* [off, end) of every mapping of f: covered (SIGBUS), mapping the file, or
- * following the attributes.  0 or -errno (-ENOMEM at vm.max_map_count). */
-int   compat_maps_cover(struct compat_file *f, uint64_t off, uint64_t end);
-int   compat_maps_uncover(struct compat_file *f, uint64_t off, uint64_t end);
+/* [off, end) of every mapping of f: the runs a conversion to_private (or
+ * to shared) changes are covered (SIGBUS) or map the file again; or every
+ * run follows the attributes (sync, after a refused conversion).  0 or
+ * -errno (-ENOMEM at vm.max_map_count). */
+int   compat_maps_convert(struct compat_file *f, uint64_t off, uint64_t end,
+			  bool to_private);
 int   compat_maps_sync(struct compat_file *f, uint64_t off, uint64_t end);
 void  compat_maps_fork_prepare(void);
 void  compat_maps_fork_parent(void);

@@ -246,9 +246,10 @@ static bool range_valid(const struct compat_file *f,
 
 /*
  * The host mappings change first, the way the kernel unmaps before it
- * converts: to-private covers the whole range, to-shared maps the file
- * over it (the pages become the host's as the call returns).  If libgmem
- * then refuses, the mappings go back to the unchanged attributes.
+ * converts: to-private covers the shared runs of the range, to-shared maps
+ * the file over its private runs (the pages become the host's as the call
+ * returns); runs already in the target state are left as they are.  If
+ * libgmem then refuses, the mappings go back to the unchanged attributes.
  */
 static int convert(struct compat_file *f, struct gmem_attributes2 *a)
 {
@@ -261,9 +262,8 @@ static int convert(struct compat_file *f, struct gmem_attributes2 *a)
 			compat_maps_sync(f, 0, f->size);
 		return ret;
 	}
-	ret = (a->attributes & GMEM_ATTR_PRIVATE) ?
-	      compat_maps_cover(f, start, end) :
-	      compat_maps_uncover(f, start, end);
+	ret = compat_maps_convert(f, start, end,
+				  a->attributes & GMEM_ATTR_PRIVATE);
 	if (ret)
 		a->error_offset = start;	/* as the engine's -ENOMEM */
 	else

@@ -64,24 +64,21 @@ static int remap(struct compat_map *rec, uint64_t s, uint64_t e, bool cover)
 	return p == MAP_FAILED ? -errno : 0;
 }
 
-static int remap_all(struct compat_file *f, uint64_t s, uint64_t e,
-		     bool cover)
-{
-	int ret = 0;
+enum walk { WALK_SYNC, WALK_TO_SHARED, WALK_TO_PRIVATE };
 
-	for (struct compat_map *m = maps; m && !ret; m = m->next)
-		if (m->f == f)
-			ret = remap(m, s, e, cover);
-	return ret;
-}
-
-/* Records of f (or only `only`) made to follow the attributes over
- * [s, e).  Keeps going after an error, returns the first. */
-static int sync_locked(struct compat_file *f, struct compat_map *only,
-		       uint64_t s, uint64_t e)
+/*
+ * Records of f (or only `only`) over [s, e), run by run of the current
+ * attributes: WALK_SYNC makes every run follow its attributes (and keeps
+ * going after an error, returning the first); WALK_TO_PRIVATE covers the
+ * shared runs and WALK_TO_SHARED maps the file over the private ones, the
+ * runs a conversion changes, stopping at the first error.
+ */
+static int walk_locked(struct compat_file *f, struct compat_map *only,
+		       uint64_t s, uint64_t e, enum walk how)
 {
 	uint64_t attr, run, re;
 	int ret = 0, r;
+	bool priv;
 
 	if (e > f->size)
 		e = f->size;
@@ -89,10 +86,17 @@ static int sync_locked(struct compat_file *f, struct compat_map *only,
 		if (gmem_get_memory_attributes(f->g, s, &attr, &run))
 			return -EINVAL;
 		re = s + run < e ? s + run : e;
+		priv = attr & GMEM_ATTR_PRIVATE;
+		if ((how == WALK_TO_PRIVATE && priv) ||
+		    (how == WALK_TO_SHARED && !priv))
+			continue;
 		for (struct compat_map *m = maps; m; m = m->next) {
 			if (m->f != f || (only && m != only))
 				continue;
-			r = remap(m, s, re, attr & GMEM_ATTR_PRIVATE);
+			r = remap(m, s, re, how == WALK_SYNC ? priv
+							     : how == WALK_TO_PRIVATE);
+			if (r && how != WALK_SYNC)
+				return r;
 			if (r && !ret)
 				ret = r;
 		}
@@ -108,43 +112,30 @@ static bool has_maps(const struct compat_file *f)
 	return false;
 }
 
-/* how: 1 cover, 0 map the file, -1 follow the attributes.  A file nobody
- * mapped costs no attribute walk. */
-static int with_lock(struct compat_file *f, uint64_t s, uint64_t e, int how)
+/* A file nobody mapped costs no attribute walk. */
+static int walk(struct compat_file *f, uint64_t s, uint64_t e, enum walk how)
 {
 	int ret;
 
 	pthread_mutex_lock(&maps_lock);
 	ret = sigbus_init();
 	if (!ret && has_maps(f))
-		ret = how < 0 ? sync_locked(f, NULL, s, e)
-			      : remap_all(f, s, e, how);
+		ret = walk_locked(f, NULL, s, e, how);
 	pthread_mutex_unlock(&maps_lock);
 	return ret;
 }
 
-int compat_maps_cover(struct compat_file *f, uint64_t off, uint64_t end)
+int compat_maps_convert(struct compat_file *f, uint64_t off, uint64_t end,
+			bool to_private)
 {
-	return with_lock(f, off, end, 1);
-}
-
-int compat_maps_uncover(struct compat_file *f, uint64_t off, uint64_t end)
-{
-	return with_lock(f, off, end, 0);
+	return walk(f, off, end, to_private ? WALK_TO_PRIVATE : WALK_TO_SHARED);
 }
 
 int compat_maps_sync(struct compat_file *f, uint64_t off, uint64_t end)
 {
-	return with_lock(f, off, end, -1);
+	return walk(f, off, end, WALK_SYNC);
 }
 
-/*
- * Records no longer backed by a mapping are unlinked under maps_lock and
- * released after it, and a record cut in two takes a spare allocated
- * before the lock: munmap and mmap of other memory neither allocate nor
- * free unless they touch a guest_memfd mapping, so an allocator that
- * unmaps its own memory never re-enters itself through the shim.
- */
 static void release(struct compat_map *dead)
 {
 	while (dead) {
@@ -269,7 +260,7 @@ void *compat_mmap_file(struct compat_file *f, void *addr, size_t len,
 	maps = m;
 	__atomic_add_fetch(&f->obj.refs, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&compat_nr_maps, 1, __ATOMIC_RELEASE);
-	ret = sync_locked(f, m, m->off, m->off + m->len);
+	ret = walk_locked(f, m, m->off, m->off + m->len, WALK_SYNC);
 	if (ret) {	/* vm.max_map_count: no half-covered mapping */
 		compat_real.munmap(p, len);
 		trim((uintptr_t)p, len, &spare, &dead);
