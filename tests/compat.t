@@ -66,7 +66,8 @@ else
 	t 0 "no program includes libgmem's headers"
 fi
 
-# run_shim PROG [ENV...]: the program with the shim, output in $log.
+# run_shim PROG [VAR=VALUE...] [ARG...]: the program with the shim, output
+# in $log.
 run_shim() {
 	p=$1
 	shift
@@ -74,7 +75,7 @@ run_shim() {
 	if [ $sanitized = 1 ]; then
 		env "$@" "$out/$p.shim" >"$log" 2>&1
 	else
-		env "$@" LD_PRELOAD="$shim" "$out/$p" >"$log" 2>&1
+		env LD_PRELOAD="$shim" "$@" "$out/$p" >"$log" 2>&1
 	fi
 }
 
@@ -204,6 +205,8 @@ for op in ioctl fallocate mmap+munmap dup+close; do
 	b=$(best "$op" "$out"/overhead.shim.*.log)
 	echo "# $op (system call) on another descriptor: $a ns without the shim, $b ns with it"
 done
+run_shim overhead GMEM_COMPAT_OVERHEAD=convert
+t $? "5000 boot-like conversions through the shim: $(sed -n 's/^# cost convert-unmapped /unmapped /p' "$log") ms, $(sed -n 's/^# cost convert-mapped /mapped /p' "$log") ms"
 if [ $sanitized = 1 ]; then
 	skip "the shim's own cost per ioctl: not measured under $san"
 elif ! $cc -O2 -shared -fPIC -o "$out/stub_ioctl.so" "$top/tests/compat/stub_ioctl.c" \
