@@ -36,6 +36,14 @@ echo "== fuzz, $FUZZ_TIME s per target"
 $MAKE --no-print-directory fuzz FUZZ_TIME="$FUZZ_TIME" FUZZ_OUT="$FUZZ_OUT" \
 	| tee "$tmp/fuzz.out"
 
+echo "== coverage of the fuzz corpora"
+$MAKE --no-print-directory fuzz-coverage FUZZ_OUT="$FUZZ_OUT" > "$tmp/cov.out" 2>&1 || {
+	tail -20 "$tmp/cov.out"; exit 1; }
+# TOTAL regions missed cover functions missed cover lines missed cover ...
+cov=$(awk '$1 == "TOTAL" { printf "lines %s, regions %s, functions %s", $10, $4, $7 }' \
+	build-fuzzcov/coverage.txt)
+echo "$cov"
+
 vg="not run"
 if [ "${SKIP_VALGRIND:-0}" != 1 ]; then
 	echo "== valgrind"
@@ -54,11 +62,11 @@ fuzz_rows() {
 		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 		rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
 		line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1)
-		cov=$(echo "$line" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
+		edges=$(echo "$line" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
 		ft=$(echo "$line" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
 		corp=$(echo "$line" | sed -n 's/.* corp: \([0-9]*\)\/.*/\1/p')
 		seeds=$(ls "fuzz/corpus/$t" 2>/dev/null | wc -l)
-		echo "| \`$t\` | $FUZZ_TIME s | $runs | $rate | $cov | $ft | $seeds → $corp | 0 |"
+		echo "| \`$t\` | $FUZZ_TIME s | $runs | $rate | $edges | $ft | $seeds → $corp | 0 |"
 	done
 }
 
@@ -94,6 +102,10 @@ fuzz_rows() {
 	echo "| Fuzz target | time | executions | exec/s | edges (cov) | features | corpus: seeds → final | crashes |"
 	echo "|---|---|---|---|---|---|---|---|"
 	fuzz_rows
+	echo
+	echo "Coverage of the library (\`src/\`) and the scenario interpreter by"
+	echo "the fuzz corpora after the run (\`make fuzz-coverage\`, clang source"
+	echo "coverage): $cov."
 	echo
 	echo "valgrind memcheck (\`make valgrind\`): $vg."
 } > "$tmp/figures"

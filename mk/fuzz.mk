@@ -14,6 +14,10 @@
 #       add to fuzz/corpus/<target>/ the inputs of past runs that reach
 #       code the corpus does not (libFuzzer -merge=1): they become
 #       regression inputs once committed.
+#   make fuzz-coverage
+#       line and region coverage of the library (src/) and the scenario
+#       interpreter reached by the fuzz corpora (clang source coverage:
+#       llvm-profdata, llvm-cov); report in $(FUZZ_COVDIR)/coverage.txt.
 #   make reliability [FUZZ_TIME=30]
 #       fault injection, stress, fuzzing and valgrind, then rewrite the
 #       figures in docs/reliability.md.
@@ -37,7 +41,12 @@ FUZZ_EXTRA_fuzz_scenario  := $(FUZZ_LIBDIR)/obj/tools/gmemctl/scenario.o
 # The test programs that include the shared invariants rebuild with them.
 $(BUILD)/tests/fault_inject $(BUILD)/tests/stress: tests/invariants.h
 
-.PHONY: fuzz fuzz-build fuzz-regress fuzz-merge fuzz-lib reliability
+FUZZ_COVDIR  := build-fuzzcov
+FUZZ_COVFLAGS := -fprofile-instr-generate -fcoverage-mapping
+LLVM_PROFDATA ?= $(firstword $(shell command -v llvm-profdata-14 llvm-profdata 2>/dev/null))
+LLVM_COV      ?= $(firstword $(shell command -v llvm-cov-14 llvm-cov 2>/dev/null))
+
+.PHONY: fuzz fuzz-build fuzz-regress fuzz-merge fuzz-lib fuzz-coverage reliability
 
 ifneq ($(BUILD),$(FUZZ_LIBDIR))
 fuzz-lib:
@@ -62,6 +71,7 @@ fuzz: fuzz-build
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$(FUZZ_OUT)/bin/$$t -max_total_time=$(FUZZ_TIME) -timeout=20 \
 			-rss_limit_mb=2048 -handle_bus=0 -print_final_stats=1 \
+			$$([ $$t = fuzz_api ] && echo -len_control=0) \
 			-max_len=$$(case $$t in fuzz_api) echo $(FUZZ_MAXLEN_fuzz_api);; \
 				fuzz_cpuid) echo $(FUZZ_MAXLEN_fuzz_cpuid);; \
 				*) echo $(FUZZ_MAXLEN_fuzz_scenario);; esac) \
@@ -90,6 +100,32 @@ fuzz-merge: fuzz-build
 		$(FUZZ_OUT)/bin/$$t -merge=1 -handle_bus=0 fuzz/corpus/$$t \
 			$(FUZZ_OUT)/corpus/$$t 2>&1 | grep -E 'MERGE-OUTER: [0-9]+ new files' || true; \
 	done
+
+# The corpora (seeds and what past runs found) replayed once through
+# binaries built for source coverage instead of the sanitizers.
+fuzz-coverage:
+	$(MAKE) --no-print-directory CC=$(FUZZ_CC) BUILD=$(FUZZ_COVDIR) \
+		SANFLAGS="$(FUZZ_COVFLAGS)" $(FUZZ_COVDIR)/libgmem.a \
+		$(FUZZ_COVDIR)/obj/tools/gmemctl/scenario.o
+	@mkdir -p $(FUZZ_COVDIR)/bin $(FUZZ_COVDIR)/prof
+	@rm -f $(FUZZ_COVDIR)/prof/*.profraw
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		$(FUZZ_CC) $(subst $(comma)address$(comma)undefined,,$(FUZZ_CFLAGS)) \
+			$(FUZZ_COVFLAGS) -o $(FUZZ_COVDIR)/bin/$$t fuzz/$$t.c \
+			$$([ $$t = fuzz_scenario ] && echo $(FUZZ_COVDIR)/obj/tools/gmemctl/scenario.o) \
+			$(FUZZ_COVDIR)/libgmem.a $(CRYPTO_LIBS) -lpthread -lm; \
+		mkdir -p $(FUZZ_OUT)/corpus/$$t; \
+		LLVM_PROFILE_FILE=$(FUZZ_COVDIR)/prof/$$t.profraw \
+			$(FUZZ_COVDIR)/bin/$$t -runs=0 -handle_bus=0 \
+			fuzz/corpus/$$t $(FUZZ_OUT)/corpus/$$t > $(FUZZ_COVDIR)/$$t.log 2>&1; \
+	done
+	$(LLVM_PROFDATA) merge -sparse -o $(FUZZ_COVDIR)/all.profdata \
+		$(FUZZ_COVDIR)/prof/*.profraw
+	$(LLVM_COV) report $(FUZZ_COVDIR)/bin/$(firstword $(FUZZ_TARGETS)) \
+		$(patsubst %,-object $(FUZZ_COVDIR)/bin/%,$(wordlist 2,9,$(FUZZ_TARGETS))) \
+		-instr-profile=$(FUZZ_COVDIR)/all.profdata \
+		$(abspath src) $(abspath tools/gmemctl/scenario.c) \
+		| tee $(FUZZ_COVDIR)/coverage.txt | tail -1
 
 reliability: all
 	FUZZ_TIME=$(FUZZ_TIME) MAKE="$(MAKE)" BUILD=$(BUILD) FUZZ_OUT=$(FUZZ_OUT) \
