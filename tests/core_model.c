@@ -2,7 +2,8 @@
 /*
  * Model-based test: random operations (conversions with any mode, range
  * and flags, valid or not; hole punches; pins; host reads and writes
- * through the view; guest accesses; finalize; SNP PVALIDATE) applied both
+ * through the view; guest accesses; finalize; SNP LAUNCH_UPDATE and
+ * PVALIDATE; TDX PAGE.ADD) applied both
  * to libgmem and to a deliberately simple per-page reference model, for
  * every platform x policy on the emulated and kvm backends.  After every
  * operation: the return value, error_offset, the fault report, the
@@ -47,7 +48,7 @@ struct model {
 	struct mpage pg[NPG];
 	struct gmem_stats st;	/* the counters the model predicts */
 	struct core_ctx c;
-	uint64_t rng, op;
+	uint64_t rng, op, ops;
 	char failure[512];
 };
 
@@ -405,6 +406,66 @@ static void op_pvalidate(struct model *m)
 	}
 }
 
+/* SNP_LAUNCH_UPDATE (before finalize) of private, hypervisor-owned pages:
+ * measured and encrypted in place; the guest then reads the plaintext
+ * (zeros for a ZERO page). */
+static void op_launch(struct model *m)
+{
+	static const unsigned types[] = {
+		GMEM_SNP_PAGE_NORMAL, GMEM_SNP_PAGE_ZERO, GMEM_SNP_PAGE_UNMEASURED,
+	};
+	uint64_t len, off = rand_range_start(m, &len);
+	unsigned type = types[below(m, 3)], fw = 0;
+	int want = m->finalized ? -EINVAL : 0, got;
+
+	for (uint64_t p = off / PG; !want && p < (off + len) / PG; p++)
+		if (!m->pg[p].priv || m->pg[p].vend)
+			want = -EINVAL;
+	got = gmem_snp_launch_update(m->c.g, off, len, type, &fw);
+	if (got != want || fw) {
+		FAIL(m, "launch_update(0x%llx, 0x%llx, type %u) = %d (fw 0x%x), model %d",
+		     (unsigned long long)off, (unsigned long long)len, type, got, fw, want);
+		return;
+	}
+	for (uint64_t p = off / PG; !want && p < (off + len) / PG; p++) {
+		struct mpage *mp = &m->pg[p];
+
+		if (type == GMEM_SNP_PAGE_ZERO)
+			memset(mp->gview, 0, PG);
+		else
+			memcpy(mp->gview, mp->phys, PG);
+		mp->gview_known = true;
+		mp->vend = true;
+		mp->phys_known = false;		/* now ciphertext */
+	}
+}
+
+/* TDH.MEM.PAGE.ADD (before finalize) of private pages not in the S-EPT:
+ * the page's own bytes, encrypted in place, are what the guest reads. */
+static void op_page_add(struct model *m)
+{
+	uint64_t len, off = rand_range_start(m, &len);
+	int want = m->finalized ? -EINVAL : 0, got;
+
+	for (uint64_t p = off / PG; !want && p < (off + len) / PG; p++)
+		if (!m->pg[p].priv || m->pg[p].vend)
+			want = -EINVAL;
+	got = gmem_tdx_page_add(m->c.g, off, len, (int)below(m, 2));
+	if (got != want) {
+		FAIL(m, "tdx_page_add(0x%llx, 0x%llx) = %d, model %d",
+		     (unsigned long long)off, (unsigned long long)len, got, want);
+		return;
+	}
+	for (uint64_t p = off / PG; !want && p < (off + len) / PG; p++) {
+		struct mpage *mp = &m->pg[p];
+
+		memcpy(mp->gview, mp->phys, PG);
+		mp->gview_known = true;
+		mp->vend = true;
+		mp->phys_known = false;
+	}
+}
+
 /* ---- comparing ----------------------------------------------------------- */
 
 /* Unknown bytes: learn them from the library (checks a scramble did
@@ -520,10 +581,14 @@ static void step(struct model *m)
 		op_host(m, false);
 	else if (r < 960)
 		op_guest(m);
-	else if (r < 962)
-		op_finalize(m);
-	else if (m->snp)
+	else if (r < 962 && m->op >= m->ops / 3)
+		op_finalize(m);	/* a long launch phase first */
+	else if (m->snp && r < 981)
 		op_pvalidate(m);
+	else if (m->snp)
+		op_launch(m);
+	else if (m->tdx)
+		op_page_add(m);
 	else
 		op_guest(m);
 }
@@ -543,6 +608,7 @@ static uint64_t run(const char *be, const char *plat, const char *pol,
 	m->sw = !strcmp(plat, "sw_protected");
 	m->enc = m->snp || m->tdx;
 	m->rng = seed ? seed : 1;
+	m->ops = ops;
 	core_setup(&m->c, plat, pol, NPG, GMEM_FLAG_MMAP | GMEM_FLAG_INIT_SHARED);
 	for (uint64_t p = 0; p < NPG; p++)
 		m->pg[p].phys_known = true;	/* zeros */
