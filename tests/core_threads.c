@@ -22,7 +22,7 @@
 #define ZONE_C 0	/* pages 0..31: converted by everyone */
 #define ZONE_G 32	/* pages 32..47: private, guest threads own 8 each */
 #define ZONE_H 48	/* pages 48..63: shared, host thread writes, guest reads */
-#define RUN_MS 1000	/* per backend and platform: 8 s in all */
+#define RUN_MS 1000	/* per backend and platform: 10 s in all */
 
 struct shared {
 	struct core_ctx c;
@@ -333,6 +333,7 @@ int main(void)
 		stress(core_backends[b], "sw_protected");
 		stress(core_backends[b], "snp");
 		stress(core_backends[b], "tdx");
+		stress(core_backends[b], "pkvm");
 	}
 	return done();
 }
