@@ -43,6 +43,16 @@ fi
 }
 mkdir -p "$out" || exit 1
 
+# The shim exports the functions it interposes and nothing else.
+if command -v nm >/dev/null 2>&1; then
+	syms=$(nm -D --defined-only "$shim" | awk '$2 ~ /^[TWiV]$/ { print $3 }' | sort | tr '\n' ' ')
+	want="close fallocate fallocate64 ioctl mmap mmap64 mremap munmap "
+	[ "$syms" = "$want" ]
+	t $? "libgmem-compat.so exports only the interposed functions ($syms)"
+else
+	skip "no nm to list the shim's exports"
+fi
+
 progs="caps convert mmap punch vcpu threads maxmap overhead"
 cflags="-std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE -pthread -I$top/include -I$top/tests"
 case "$san" in *-fsanitize=*) sanitized=1 ;; *) sanitized=0 ;; esac
