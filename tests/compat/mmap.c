@@ -26,6 +26,40 @@ static int private_in(uint8_t *p, uint64_t npages)
 	return n;
 }
 
+/* VMAs of the process inside [p, p + len). */
+static int vmas_in(const void *p, uint64_t len)
+{
+	uintptr_t a = (uintptr_t)p, s, e;
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	int n = 0;
+
+	TEST_ASSERT(f, "/proc/self/maps");
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx", &s, &e) == 2 && s >= a && e <= a + len)
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* Conversions leave no trace in the process's mappings. */
+static void test_vmas(int vm_fd)
+{
+	int fd = gmem_create_fd(vm_fd, SIZE, GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED);
+	uint8_t *p = map(fd, SIZE, 0);
+	int before;
+
+	TEST_ASSERT(p != MAP_FAILED, "mmap");
+	before = vmas_in(p, SIZE);
+	set_attrs(fd, 2 * PG, 2 * PG, PRIVATE, 0);
+	set_attrs(fd, 5 * PG, PG, PRIVATE, 0);
+	set_attrs(fd, 0, SIZE, SHARED, 0);
+	ok(vmas_in(p, SIZE) == before,
+	   "conversions there and back leave the mapping as it was (%d VMA)", before);
+	munmap(p, SIZE);
+	close(fd);
+}
+
 static void test_refusals(int vm_fd)
 {
 	int fd = gmem_create_fd(vm_fd, SIZE, GUEST_MEMFD_FLAG_INIT_SHARED);
@@ -135,6 +169,7 @@ int main(void)
 	munmap(b + 4 * PG, 4 * PG);
 	munmap(part, 2 * PG);
 
+	test_vmas(k.vm_fd);
 	test_refusals(k.vm_fd);
 	close(k.vm_fd);
 	close(k.kvm_fd);
