@@ -37,6 +37,7 @@ struct mpage {
 	unsigned pins;
 	bool vend;		/* SNP: validated; TDX: mapped in the S-EPT */
 	bool phys_known, gview_known, scrambled;
+	bool allocated;		/* backed by memory, sampled before a conversion */
 	uint8_t phys[PG];	/* the physical bytes */
 	uint8_t gview[PG];	/* SNP/TDX with vend: what the guest reads */
 	uint8_t old[PG];	/* before a scramble */
@@ -101,11 +102,20 @@ static void m_zero(struct mpage *p)
 	p->phys_known = true;
 }
 
-static void m_scramble(struct mpage *p)
+/* Content modes write only pages backed by memory (a hole reads zero
+ * already); the statistics count exactly those. */
+static void m_zero_mode(struct model *m, struct mpage *p)
+{
+	m_zero(p);
+	m->st.pages_zeroed += p->allocated;
+}
+
+static void m_scramble(struct model *m, struct mpage *p)
 {
 	memcpy(p->old, p->phys, PG);
-	p->scrambled = p->phys_known && !core_all_zero(p->phys, PG);
+	p->scrambled = p->allocated;
 	p->phys_known = false;
+	m->st.pages_scrambled += p->allocated;
 }
 
 static void m_page_changes(struct model *m, struct mpage *p, bool to_private,
@@ -113,9 +123,9 @@ static void m_page_changes(struct model *m, struct mpage *p, bool to_private,
 {
 	if (to_private) {
 		if (mode == CZ)
-			m_zero(p);
+			m_zero_mode(m, p);
 		else if (mode == CU && m->sw)
-			m_scramble(p);
+			m_scramble(m, p);
 		m->st.pages_to_private++;
 	} else {
 		if (m->tdx && p->vend) {
@@ -123,9 +133,9 @@ static void m_page_changes(struct model *m, struct mpage *p, bool to_private,
 			if (mode == CZ)
 				m->st.pages_zero_skipped++;
 		} else if (mode == CZ) {
-			m_zero(p);
+			m_zero_mode(m, p);
 		} else if (mode == CU && m->sw) {
-			m_scramble(p);
+			m_scramble(m, p);
 		}
 		p->vend = false;
 		m->st.pages_to_shared++;
@@ -192,6 +202,16 @@ static void op_convert(struct model *m)
 	case 6: a.offset = ~0ULL & ~(PG - 1); break;
 	case 7: a.attributes |= 1ULL << below(m, 3); break;
 	default: break;
+	}
+	/* Which pages are backed by memory decides what ZERO and a scramble
+	 * write (and count): sample it before the call. */
+	for (uint64_t p = 0; p < NPG; p++) {
+		struct gmem_page_info pi;
+
+		if (p * PG < a.offset || p * PG >= a.offset + a.size)
+			continue;
+		TEST_ASSERT(!gmem_page_info(m->c.g, p * PG, &pi), "page info");
+		m->pg[p].allocated = pi.allocated;
 	}
 	e = a;
 	want = m_convert(m, &e);
@@ -529,12 +549,16 @@ static void compare(struct model *m, bool deep)
 	if (st.conversions != m->st.conversions ||
 	    st.pages_to_private != m->st.pages_to_private ||
 	    st.pages_to_shared != m->st.pages_to_shared ||
-	    st.pages_zero_skipped != m->st.pages_zero_skipped)
-		FAIL(m, "statistics: conversions %llu/%llu, to-private %llu/%llu, to-shared %llu/%llu, zero skipped %llu/%llu (library/model)",
+	    st.pages_zero_skipped != m->st.pages_zero_skipped ||
+	    st.pages_zeroed != m->st.pages_zeroed ||
+	    st.pages_scrambled != m->st.pages_scrambled)
+		FAIL(m, "statistics: conversions %llu/%llu, to-private %llu/%llu, to-shared %llu/%llu, zero skipped %llu/%llu, zeroed %llu/%llu, scrambled %llu/%llu (library/model)",
 		     (unsigned long long)st.conversions, (unsigned long long)m->st.conversions,
 		     (unsigned long long)st.pages_to_private, (unsigned long long)m->st.pages_to_private,
 		     (unsigned long long)st.pages_to_shared, (unsigned long long)m->st.pages_to_shared,
-		     (unsigned long long)st.pages_zero_skipped, (unsigned long long)m->st.pages_zero_skipped);
+		     (unsigned long long)st.pages_zero_skipped, (unsigned long long)m->st.pages_zero_skipped,
+		     (unsigned long long)st.pages_zeroed, (unsigned long long)m->st.pages_zeroed,
+		     (unsigned long long)st.pages_scrambled, (unsigned long long)m->st.pages_scrambled);
 	if (!deep)
 		return;
 	for (uint64_t p = 0; p < NPG; p++) {
