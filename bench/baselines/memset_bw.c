@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The memset baseline (see memset_bw.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -46,6 +47,15 @@ void ms_destroy(struct memset_buf *m)
 		close(m->fd);
 	m->p = NULL;
 	m->fd = -1;
+}
+
+int ms_repopulate(struct memset_buf *m)
+{
+	if (fallocate(m->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+		      (off_t)m->size))
+		return -errno;
+	memset(m->p, 0x5a, m->size);
+	return 0;
 }
 
 double ms_zero(struct memset_buf *m)

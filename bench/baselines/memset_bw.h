@@ -18,6 +18,9 @@ struct memset_buf {
 /* A populated shared memfd mapping of size bytes.  0 or -errno. */
 int  ms_create(struct memset_buf *m, uint64_t size);
 void ms_destroy(struct memset_buf *m);
+/* Free the pages and fault fresh ones in, written with a pattern, as a
+ * guest's memory would be before a conversion.  0 or -errno. */
+int  ms_repopulate(struct memset_buf *m);
 /* memset(0) of the whole buffer; returns the time taken in microseconds. */
 double ms_zero(struct memset_buf *m);
 

@@ -5,7 +5,8 @@
  * mapping with its page tables filled, bench/baselines/memset_bw.c).  The
  * conversion is timed with the new owner's touch of every page afterwards,
  * so that leaving the work to later page faults cannot look fast; the
- * memset baseline is timed alone, and with the same touch after it.
+ * memset baseline is timed alone, and with the same touch after it.  Both
+ * sides get freshly allocated, pattern-filled pages before every run.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,22 +15,25 @@
 #include "suite/gfix.h"
 #include "baselines/memset_bw.h"
 
-#define ZREPS 9
+#define ZREPS 15
 
 struct zero_run {
 	double conv[ZREPS], total[ZREPS], ms[ZREPS], ms_touch[ZREPS];
 	double frac[ZREPS], frac_touch[ZREPS];
 };
 
-static void memset_once(struct memset_buf *m, struct zero_run *z, unsigned r)
+static int memset_once(struct memset_buf *m, struct zero_run *z, unsigned r)
 {
 	double t0;
+	int ret = ms_repopulate(m);
 
-	bench_fill(m->p, m->size, 0x5a);
+	if (ret)
+		return ret;
 	z->ms[r] = ms_zero(m);
 	t0 = bench_now_us();
 	bench_touch(m->p, m->size);
 	z->ms_touch[r] = z->ms[r] + bench_now_us() - t0;
+	return 0;
 }
 
 /* The two sides alternate which goes first, so that neither always runs
@@ -41,10 +45,10 @@ static int zero_once(struct gfix *f, struct memset_buf *m, bool to_private,
 	double t0, t1, t2;
 	int ret = gfix_prepare(f, 0, s, !to_private, true);
 
+	if (!ret && (r & 1))
+		ret = memset_once(m, z, r);
 	if (ret)
 		return ret;
-	if (r & 1)
-		memset_once(m, z, r);
 	t0 = bench_now_us();
 	ret = gfix_convert(f, 0, s, to_private, GMEM_CONTENT_ZERO);
 	t1 = bench_now_us();
@@ -59,7 +63,7 @@ static int zero_once(struct gfix *f, struct memset_buf *m, bool to_private,
 	z->total[r] = t2 - t0;
 
 	if (!(r & 1))
-		memset_once(m, z, r);
+		ret = memset_once(m, z, r);
 	z->frac[r] = z->ms[r] / z->total[r];
 	z->frac_touch[r] = z->ms_touch[r] / z->total[r];
 	return ret;
