@@ -12,13 +12,17 @@
 set -eu
 doc=${1:-docs/reliability.md}
 : "${MAKE:=make}" "${BUILD:=build}" "${FUZZ_TIME:=30}" "${FUZZ_OUT:=build-fuzz}"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# The logs stay in $FUZZ_OUT/reliability/ for a look after a failure.
+tmp=$FUZZ_OUT/reliability
+rm -rf "$tmp"
+mkdir -p "$tmp"
+fail() { echo "reliability: $1 failed, see $2"; grep -A3 '^not ok' "$2" | head -40; exit 1; }
 
 get() { sed -n "s/^$2=//p" "$1"; }
 
 echo "== fault injection"
-GMEM_FI_REPORT=$tmp/fi "$BUILD/tests/fault_inject" > "$tmp/fi.tap"
+GMEM_FI_REPORT=$tmp/fi "$BUILD/tests/fault_inject" > "$tmp/fi.tap" 2>&1 ||
+	fail "fault injection" "$tmp/fi.tap"
 tail -2 "$tmp/fi.tap"
 echo "== fault injection, open findings included (GMEM_FI_STRICT=1)"
 GMEM_FI_STRICT=1 GMEM_FI_REPORT=$tmp/fis "$BUILD/tests/fault_inject" \
@@ -26,7 +30,8 @@ GMEM_FI_STRICT=1 GMEM_FI_REPORT=$tmp/fis "$BUILD/tests/fault_inject" \
 fi_open=$(grep -c '^not ok' "$tmp/fis.tap" || true)
 
 echo "== stress"
-GMEM_STRESS_REPORT=$tmp/st "$BUILD/tests/stress" > "$tmp/st.tap"
+GMEM_STRESS_REPORT=$tmp/st "$BUILD/tests/stress" > "$tmp/st.tap" 2>&1 ||
+	fail stress "$tmp/st.tap"
 tail -2 "$tmp/st.tap"
 GMEM_STRESS_STRICT=1 GMEM_STRESS_TIME=1 "$BUILD/tests/stress" \
 	> "$tmp/sts.tap" 2>&1 || true
