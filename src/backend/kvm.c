@@ -270,8 +270,12 @@ static int slot_alloc(struct gmem *g)
 	return slot;
 }
 
-/* KVM cannot move a guest_memfd memslot: delete it and create it again,
- * and put the old one back if the new place is refused. */
+/*
+ * KVM cannot move a guest_memfd memslot, and binds a range of a guest_memfd
+ * to one memslot at a time, so a move deletes the slot and creates it at
+ * the new place.  If the new place is refused the old one is put back; if
+ * that fails too, the gmem is left unbound (documented in gmem_bind(3)).
+ */
 int gmem__kvm_bind(struct gmem *g, uint64_t gpa)
 {
 	struct gmem_kvm_gmem *kg = kvm_gmem(g);
@@ -292,6 +296,7 @@ int gmem__kvm_bind(struct gmem *g, uint64_t gpa)
 			return ret;	/* still bound where it was */
 		slot_free(g, slot);
 		kg->slot = -1;
+		g->bound = false;
 		return ret;
 	}
 	kg->slot = slot;
@@ -307,6 +312,7 @@ void gmem__kvm_gmem_destroy(struct gmem *g)
 		(void)set_slot(g, kg->slot, kg->slot_gpa, 0);
 		slot_free(g, kg->slot);
 	}
+
 	if (g->fd >= 0)
 		close(g->fd);
 	g->fd = -1;

@@ -114,7 +114,7 @@ static void tdx_to_private(struct gmem *g, uint64_t off, uint64_t len,
 static int tdx_accept(struct gmem *g, uint64_t page)
 {
 	static const uint8_t zero[PAGE_SIZE];
-	int ret = rs_reserve(g->vendor, 1);
+	int ret = rs_reserve(g->vendor, 2);	/* the accept and its undo */
 
 	if (ret)
 		return ret;
@@ -131,6 +131,8 @@ static int tdx_guest_private(struct gmem *g, uint64_t off, void *buf,
 {
 	struct tdx_vm *t = tdx(g->vm);
 	uint64_t page = off & ~(PAGE_SIZE - 1), end;
+	uint8_t old[PAGE_SIZE];
+	bool accepted = false, was_allocated = false;
 	int ret;
 
 	if (rs_lookup(g->vendor, page, &end) != GMEM_SEPT_MAPPED) {
@@ -141,11 +143,24 @@ static int tdx_guest_private(struct gmem *g, uint64_t off, void *buf,
 		}
 		if (!exclusive)
 			return -EBUSY;
+		/* Kept to undo the accept if the access itself fails. */
+		was_allocated = gmem__page_allocated(g, page);
+		if (was_allocated)
+			memcpy(old, g->mem + page, PAGE_SIZE);
 		ret = tdx_accept(g, page);
 		if (ret)
 			return ret;
+		accepted = true;
 	}
-	return gmem__crypt_access(t->crypt, g, off, buf, len, write);
+	ret = gmem__crypt_access(t->crypt, g, off, buf, len, write);
+	if (ret && accepted) {
+		if (was_allocated)
+			memcpy(g->mem + page, old, PAGE_SIZE);
+		else if (g->backend->punch_hole(g, page, PAGE_SIZE))
+			memset(g->mem + page, 0, PAGE_SIZE);
+		rs_set(g->vendor, page, page + PAGE_SIZE, GMEM_SEPT_UNMAPPED);
+	}
+	return ret;
 }
 
 const struct gmem_platform gmem__plat_tdx = {
