@@ -24,11 +24,13 @@
  * the whole file.  Content modes run only inside a conversion's
  * side-effect step, on a run whose pages all change state, before the
  * attribute store is updated: a page still PRIVATE there is going to
- * shared, and its host view (if any) was restored already.
+ * shared, and its host view (if any) was restored already — unless the
+ * view is still covered (a content mode that changes the bytes: see
+ * gmem__view_restore_hidden()), when the library's mapping holds them.
  */
 static uint8_t *content_map(struct gmem *g, uint64_t off)
 {
-	if (g->view && g->view != g->mem &&
+	if (g->view && g->view != g->mem && !g->view_covered &&
 	    (rs_lookup(g->attrs, off, NULL) & GMEM_ATTR_PRIVATE))
 		return g->view;
 	return g->mem;

@@ -12,8 +12,10 @@
  *   5. host views: revoke (to-private) or restore (to-shared) the span of
  *      pages whose state changes, in one call — the only step left that
  *      can fail (-ENOMEM at vm.max_map_count), and then nothing changed;
+ *      a to-shared conversion other than PRESERVE only splits the SIGBUS
+ *      cover here, so the host never sees the bytes the next step changes;
  *   6. the platform's side effects and the content mode on each run whose
- *      state changes (cannot fail);
+ *      state changes (cannot fail), then the hidden view opens;
  *   7. the attribute and vendor stores (cannot fail after step 4).
  */
 #include <string.h>
@@ -61,6 +63,7 @@ struct run_ctx {
 	uint64_t mode;
 	unsigned from;		/* attributes of the pages that change */
 	uint64_t span_start, span_end;	/* first and last page that change */
+	bool hidden;		/* the view stays covered until revealed */
 };
 
 /*
@@ -95,6 +98,13 @@ static int view_change(struct gmem *g, uint64_t start, uint64_t end,
 	if (c->span_end == 0)
 		return 0;		/* nothing changes state */
 	len = c->span_end - c->span_start;
+	/* Only PRESERVE leaves every byte as it is: any other mode may change
+	 * them (ZERO, a scramble, a vendor clear), and the host must never
+	 * see the old ones. */
+	if (c->from == GMEM_ATTR_PRIVATE && c->mode != GMEM_CONTENT_PRESERVE) {
+		c->hidden = true;
+		return gmem__view_restore_hidden(g, c->span_start, len);
+	}
 	if (c->from == GMEM_ATTR_PRIVATE)
 		return gmem__view_restore(g, c->span_start, len);
 	return gmem__view_revoke(g, c->span_start, len);
@@ -159,6 +169,8 @@ static int convert_locked(struct gmem *g, struct gmem_attributes2 *a)
 		return ret;
 	}
 	rs_for_each(g->attrs, start, end, side_effects_run, &c);
+	if (c.hidden)
+		gmem__view_reveal(g, c.span_start, c.span_end - c.span_start);
 	if (g->vendor && !to_private)
 		rs_set(g->vendor, start, end, g->vm->plat->vendor_initial);
 	rs_set(g->attrs, start, end, (unsigned)a->attributes);

@@ -45,6 +45,8 @@ struct gmem {
 	int fd;				/* the file holding the bytes */
 	uint8_t *mem;			/* the library's own mapping of fd */
 	uint8_t *view;			/* the host view (gmem_mmap), or NULL */
+	bool view_covered;		/* a to-shared span is still covered
+					 * (gmem__view_restore_hidden) */
 
 	/* The kernel's invalidate_lock: writers convert, punch, pin;
 	 * readers are guest accesses and queries. */
@@ -87,6 +89,10 @@ unsigned gmem__vm_modes(struct gmem_vm *vm, uint64_t attributes);
 /* Host views (src/view.c). */
 int  gmem__view_revoke(struct gmem *g, uint64_t off, uint64_t len);
 int  gmem__view_restore(struct gmem *g, uint64_t off, uint64_t len);
+/* Split the SIGBUS cover over the span (the fallible step), change the
+ * bytes, then reveal the file pages (cannot fail in practice). */
+int  gmem__view_restore_hidden(struct gmem *g, uint64_t off, uint64_t len);
+void gmem__view_reveal(struct gmem *g, uint64_t off, uint64_t len);
 void gmem__view_unregister(struct gmem *g);
 
 /* Read physical bytes without allocating holes. */

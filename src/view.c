@@ -155,6 +155,43 @@ int gmem__view_restore(struct gmem *g, uint64_t off, uint64_t len)
 	return ret;
 }
 
+/*
+ * A to-shared conversion whose content mode or platform changes the bytes
+ * (ZERO, a scramble, the TDX S-EPT clear) must never let the host see the
+ * old ones, and must not fail after changing them.  So the fallible step
+ * comes first: the SIGBUS cover is mapped again over exactly the span (the
+ * VMA split, and the check against vm.max_map_count, happen here), then
+ * the bytes change through g->mem while a host touch still raises SIGBUS,
+ * then gmem__view_reveal() replaces that exact mapping with the file's
+ * pages: the same VMA boundaries, so no split and no new VMA.
+ */
+int gmem__view_restore_hidden(struct gmem *g, uint64_t off, uint64_t len)
+{
+	int ret;
+
+	if (!g->view)
+		return 0;
+	ret = remap(g->view + off, len, sigbus_fd, off);
+	if (!ret) {
+		g->stats.views_restored++;
+		g->view_covered = true;
+	}
+	return ret;
+}
+
+void gmem__view_reveal(struct gmem *g, uint64_t off, uint64_t len)
+{
+	if (!g->view)
+		return;
+	g->view_covered = false;
+	if (len >= MOVE_MIN && move_entries(g->mem + off, g->view + off, len))
+		return;
+	/* Replacing an exact mapping allocates no VMA: it does not fail short
+	 * of the kernel running out of memory, and then the pages stay
+	 * covered (SIGBUS), never exposed. */
+	(void)remap_raw(g->view + off, len, g->fd, off);
+}
+
 static int revoke_private(uint64_t s, uint64_t e, unsigned attr, void *arg)
 {
 	if (!(attr & GMEM_ATTR_PRIVATE))
