@@ -143,10 +143,26 @@ void gmem__content_apply(struct gmem *g, uint64_t off, uint64_t len,
 
 void gmem__phys_read(struct gmem *g, uint64_t off, void *buf, uint64_t len)
 {
-	/* pread() does not allocate holes in a memfd; guest_memfd refuses
-	 * read(2), and there the mapping is the only way. */
+	/* pread() does not allocate holes in a memfd.  guest_memfd refuses
+	 * read(2): there the mapping is the only way, and holes are skipped
+	 * (they read zero) so that reading never allocates memory. */
 	ssize_t n = pread(g->fd, buf, len, (off_t)off);
+	uint8_t *out = buf;
 
-	if (n != (ssize_t)len)
-		memcpy(buf, g->mem + off, len);
+	if (n == (ssize_t)len)
+		return;
+	while (len) {
+		uint64_t page = off & ~(PAGE_SIZE - 1);
+		uint64_t chunk = page + PAGE_SIZE - off;
+
+		if (chunk > len)
+			chunk = len;
+		if (gmem__page_allocated(g, page))
+			memcpy(out, g->mem + off, chunk);
+		else
+			memset(out, 0, chunk);
+		off += chunk;
+		out += chunk;
+		len -= chunk;
+	}
 }

@@ -134,6 +134,18 @@ int main(void)
 	v.code_gpa = 0x20000 + CODE;
 	ok(vcpu_read(&v, 0x20000 + DATA + 2) == 0x42, "the vCPU reads the page at its new GPA");
 
+	/* Reading physical bytes never allocates (guest_memfd refuses read(2),
+	 * so the library skips holes). */
+	res = resident_pages(g);
+	{
+		uint8_t b[2 * PG];
+
+		ok_ret(gmem_physical_read(g, 0x40000, b, sizeof(b)), 0, "physical read of a hole");
+		ok(b[0] == 0 && b[2 * PG - 1] == 0 && resident_pages(g) == res,
+		   "reads zeros and allocates nothing (%llu resident)",
+		   (unsigned long long)resident_pages(g));
+	}
+
 	vcpu_destroy(&v);
 	gmem_vm_destroy(vm);
 	done();
