@@ -66,17 +66,34 @@ static int remap(struct compat_map *rec, uint64_t s, uint64_t e, bool cover)
 
 enum walk { WALK_SYNC, WALK_TO_SHARED, WALK_TO_PRIVATE };
 
+static int remap_all(struct compat_file *f, struct compat_map *only,
+		     uint64_t s, uint64_t e, bool cover)
+{
+	int ret = 0, r;
+
+	for (struct compat_map *m = maps; m; m = m->next) {
+		if (m->f != f || (only && m != only))
+			continue;
+		r = remap(m, s, e, cover);
+		if (r && !ret)
+			ret = r;
+	}
+	return ret;
+}
+
 /*
- * Records of f (or only `only`) over [s, e), run by run of the current
- * attributes: WALK_SYNC makes every run follow its attributes (and keeps
- * going after an error, returning the first); WALK_TO_PRIVATE covers the
- * shared runs and WALK_TO_SHARED maps the file over the private ones, the
- * runs a conversion changes, stopping at the first error.
+ * Records of f (or only `only`) over [s, e), by runs of the current
+ * attributes.  WALK_SYNC makes every run follow its attributes (going on
+ * after an error, returning the first).  WALK_TO_SHARED maps the file over
+ * each private run, leaving the shared ones (and their page tables) alone.
+ * WALK_TO_PRIVATE covers from the first shared run to the last in one
+ * mapping: covering a covered run costs nothing, and one mapping replacing
+ * many VMAs is what still works at vm.max_map_count.
  */
 static int walk_locked(struct compat_file *f, struct compat_map *only,
 		       uint64_t s, uint64_t e, enum walk how)
 {
-	uint64_t attr, run, re;
+	uint64_t attr, run, re, first = UINT64_MAX, last = 0;
 	int ret = 0, r;
 	bool priv;
 
@@ -87,20 +104,23 @@ static int walk_locked(struct compat_file *f, struct compat_map *only,
 			return -EINVAL;
 		re = s + run < e ? s + run : e;
 		priv = attr & GMEM_ATTR_PRIVATE;
-		if ((how == WALK_TO_PRIVATE && priv) ||
-		    (how == WALK_TO_SHARED && !priv))
+		if (how == WALK_TO_PRIVATE) {
+			if (!priv) {
+				first = first < s ? first : s;
+				last = re;
+			}
 			continue;
-		for (struct compat_map *m = maps; m; m = m->next) {
-			if (m->f != f || (only && m != only))
-				continue;
-			r = remap(m, s, re, how == WALK_SYNC ? priv
-							     : how == WALK_TO_PRIVATE);
-			if (r && how != WALK_SYNC)
-				return r;
-			if (r && !ret)
-				ret = r;
 		}
+		if (how == WALK_TO_SHARED && !priv)
+			continue;
+		r = remap_all(f, only, s, re, how == WALK_SYNC && priv);
+		if (r && how == WALK_TO_SHARED)
+			return r;
+		if (r && !ret)
+			ret = r;
 	}
+	if (how == WALK_TO_PRIVATE && first < last)
+		ret = remap_all(f, only, first, last, true);
 	return ret;
 }
 

@@ -124,12 +124,17 @@ static inline void require_inplace(int fd, uint64_t already)
 /* ---- host touches that may raise SIGBUS ---------------------------------- */
 
 static __thread sigjmp_buf sigbus_jb;
-static __thread volatile sig_atomic_t sigbus_seen;
+static __thread volatile sig_atomic_t sigbus_armed;
 
+/* A SIGBUS outside peek() / poke() is a failure: the default action kills
+ * the program when the access is retried. */
 static void sigbus_handler(int sig)
 {
-	(void)sig;
-	sigbus_seen = 1;
+	if (!sigbus_armed) {
+		signal(sig, SIG_DFL);
+		return;
+	}
+	sigbus_armed = 0;
 	siglongjmp(sigbus_jb, 1);
 }
 
@@ -144,9 +149,14 @@ static inline void sigbus_catch(void)
 /* Read one byte: 0..255, or -1 when the touch raised SIGBUS. */
 static inline int peek(volatile uint8_t *p)
 {
+	int v;
+
 	if (sigsetjmp(sigbus_jb, 1))
 		return -1;
-	return *p;
+	sigbus_armed = 1;
+	v = *p;
+	sigbus_armed = 0;
+	return v;
 }
 
 /* Write one byte: 0, or -1 on SIGBUS. */
@@ -154,7 +164,9 @@ static inline int poke(volatile uint8_t *p, uint8_t v)
 {
 	if (sigsetjmp(sigbus_jb, 1))
 		return -1;
+	sigbus_armed = 1;
 	*p = v;
+	sigbus_armed = 0;
 	return 0;
 }
 
