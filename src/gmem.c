@@ -166,6 +166,14 @@ int gmem_get_memory_attributes(struct gmem *g, uint64_t offset,
 	return 0;
 }
 
+/* GUP faults the page in before pinning it: a pinned page is backed.  A
+ * read through the library's mapping allocates it as that fault does
+ * (fallocate()d shmem pages would not count as resident). */
+static void pin_populate(struct gmem *g, uint64_t offset)
+{
+	(void)*(volatile uint8_t *)(g->mem + offset);
+}
+
 /* Pins: the analogue of a GUP pin or a VFIO DMA mapping of a shared page. */
 int gmem_pin(struct gmem *g, uint64_t offset)
 {
@@ -186,6 +194,8 @@ int gmem_pin(struct gmem *g, uint64_t offset)
 		n = rs_lookup(g->pins, offset, &end);
 		ret = n >= 4095 ? -EOVERFLOW :
 		      rs_set(g->pins, offset, offset + PAGE_SIZE, n + 1);
+		if (!ret)
+			pin_populate(g, offset);
 	}
 	pthread_rwlock_unlock(&g->lock);
 	return ret;

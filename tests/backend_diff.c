@@ -294,6 +294,29 @@ static void test_bind_overlap(void)
 	}
 }
 
+/* A pin is a GUP pin: it faults the page in, on every backend. */
+static void test_pin_populates(void)
+{
+	const char *names[2] = { "emulated", "kvm" };
+
+	for (int b = 0; b < 2; b++) {
+		struct gmem_page_info pi;
+		struct gmem_vm *vm;
+		struct gmem *g;
+
+		setenv("GMEM_BACKEND", names[b], 1);
+		TEST_ASSERT(!gmem_vm_create(&vm, "default", NULL), "VM");
+		unsetenv("GMEM_BACKEND");
+		TEST_ASSERT(!gmem_create(vm, 16 * PG, GMEM_FLAG_MMAP | GMEM_FLAG_INIT_SHARED, &g), "gmem");
+		gmem_page_info(g, 3 * PG, &pi);
+		ok(!pi.allocated, "%s: a new page is a hole", names[b]);
+		ok_ret(gmem_pin(g, 3 * PG), 0, "%s: pin it", names[b]);
+		gmem_page_info(g, 3 * PG, &pi);
+		ok(pi.allocated && pi.pinned == 1, "%s: the pinned page is backed by memory", names[b]);
+		gmem_vm_destroy(vm);
+	}
+}
+
 int main(void)
 {
 	struct sigaction sa = { .sa_handler = on_sigbus };
@@ -310,6 +333,7 @@ int main(void)
 	test_punch_rules();
 	test_same_sequence();
 	test_bind_overlap();
+	test_pin_populates();
 	close(vm_fd);
 	close(kvm_fd);
 	done();
