@@ -235,13 +235,26 @@ long compat_check_extension(int fd, long cap, bool *handled)
 
 /* ---- KVM_SET_MEMORY_ATTRIBUTES2 ---------------------------------------- */
 
-static bool range_valid(const struct compat_file *f,
-			const struct gmem_attributes2 *a)
+/* Will libgmem refuse the request before changing anything (EINVAL,
+ * EOPNOTSUPP)?  Then the host mappings are not touched at all, and the
+ * engine gives the error. */
+static bool refused(const struct compat_file *f,
+		    const struct gmem_attributes2 *a)
 {
-	return a->size && !(a->offset % PG) && !(a->size % PG) &&
-	       a->offset + a->size > a->offset &&
-	       a->offset + a->size <= f->size &&
-	       !(a->attributes & ~GMEM_ATTR_PRIVATE);
+	const uint64_t content = GMEM_CONTENT_ZERO | GMEM_CONTENT_PRESERVE;
+	uint64_t modes;
+
+	if (!a->size || a->offset % PG || a->size % PG ||
+	    a->offset + a->size < a->offset || a->offset + a->size > f->size ||
+	    (a->attributes & ~GMEM_ATTR_PRIVATE) || (a->flags & ~content) ||
+	    a->flags == content || a->error_offset)
+		return true;
+	for (size_t i = 0; i < sizeof(a->reserved) / sizeof(a->reserved[0]); i++)
+		if (a->reserved[i])
+			return true;
+	if (gmem_vm_content_modes(f->cvm->vm, a->attributes, &modes))
+		return true;
+	return a->flags ? !(modes & a->flags) : !(modes & GMEM_MODES_UNSPECIFIED);
 }
 
 /*
@@ -256,7 +269,7 @@ static int convert(struct compat_file *f, struct gmem_attributes2 *a)
 	uint64_t start = a->offset, end = a->offset + a->size;
 	int ret;
 
-	if (!range_valid(f, a)) {
+	if (refused(f, a)) {
 		ret = gmem_set_memory_attributes(f->g, a);
 		if (!ret)	/* never: the engine refuses these too */
 			compat_maps_sync(f, 0, f->size);
