@@ -17,7 +17,6 @@ build=${GMEM_BUILD:-$top/build}
 cc=${GMEM_CC:-cc}
 san=${GMEM_SANFLAGS:-}
 shim=$build/libgmem-compat.so
-out=$build/compat-tests
 n=0
 
 t() {	# t STATUS DESCRIPTION
@@ -41,7 +40,9 @@ fi
 	echo "1..0 # SKIP /dev/kvm is not available"
 	exit 0
 }
-mkdir -p "$out" || exit 1
+# Programs and logs of this run only: several runs may share a build tree.
+out=$(mktemp -d "${TMPDIR:-/tmp}/gmem-compat.XXXXXX") || exit 1
+trap 'rm -rf "$out"' EXIT
 
 # The shim exports the functions it interposes and nothing else.
 if command -v nm >/dev/null 2>&1; then
