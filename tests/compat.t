@@ -247,9 +247,9 @@ else
 	a=$(best ioctl-user "$out"/overhead.ustub.*.log)
 	b=$(best ioctl-user "$out"/overhead.ushim.*.log)
 	d=$(awk -v a="${a:-0}" -v b="${b:-0}" 'BEGIN { printf "%.2f", b - a }')
-	echo "# ioctl above a stub: $a ns without the shim, $b ns with it"
-	# A lock or a system call on the fast path would cost far more.
-	[ -n "$a" ] && [ -n "$b" ] && awk -v d="$d" 'BEGIN { exit !(d < 40) }'
-	t $? "the shim's own work on an ioctl of another descriptor: $d ns per call (under 40)"
+	# Reported, never a pass/fail threshold: timings belong to benchmarks.
+	echo "# ioctl above a stub: $a ns without the shim, $b ns with it ($d ns of the shim's own work per call)"
+	[ -n "$a" ] && [ -n "$b" ]
+	t $? "the shim's cost on another descriptor's ioctl was measured"
 fi
 finish
