@@ -83,6 +83,12 @@ uint64_t gmem__zero_range(struct gmem *g, uint64_t off, uint64_t len);
 /* Is the page at off backed by memory? */
 bool gmem__page_allocated(struct gmem *g, uint64_t off);
 
+/* A VM with its platform, policy and scramble seed, no backend yet
+ * (-EINVAL for an unknown name); gmem__vm_free() undoes it. */
+int  gmem__vm_alloc(struct gmem_vm **vm, const char *platform,
+		    const char *policy);
+void gmem__vm_free(struct gmem_vm *vm);
+
 /* The GMEM_M_* content modes the VM accepts now for that direction. */
 unsigned gmem__vm_modes(struct gmem_vm *vm, uint64_t attributes);
 

@@ -30,6 +30,31 @@ static uint64_t scramble_seed(void)
 	return seed ? seed : 0x9E3779B97F4A7C15ULL;
 }
 
+int gmem__vm_alloc(struct gmem_vm **vmp, const char *platform,
+		   const char *policy)
+{
+	struct gmem_vm *vm = calloc(1, sizeof(*vm));
+
+	if (!vm)
+		return -ENOMEM;
+	vm->plat = gmem__platform_find(platform ? platform : "default");
+	vm->policy = gmem__policy_find(policy);
+	if (!vm->plat || !vm->policy) {
+		free(vm);
+		return -EINVAL;
+	}
+	vm->scramble_state = scramble_seed();
+	pthread_mutex_init(&vm->lock, NULL);
+	*vmp = vm;
+	return 0;
+}
+
+void gmem__vm_free(struct gmem_vm *vm)
+{
+	pthread_mutex_destroy(&vm->lock);
+	free(vm);
+}
+
 int gmem_vm_create(struct gmem_vm **vmp, const char *platform,
 		   const char *policy)
 {
@@ -40,22 +65,12 @@ int gmem_vm_create(struct gmem_vm **vmp, const char *platform,
 	if (!vmp)
 		return -EFAULT;
 	*vmp = NULL;
-	vm = calloc(1, sizeof(*vm));
-	if (!vm)
-		return -ENOMEM;
-	vm->plat = gmem__platform_find(platform ? platform : "default");
-	vm->policy = gmem__policy_find(policy);
-	if (!vm->plat || !vm->policy) {
-		free(vm);
-		return -EINVAL;
-	}
-	ret = gmem__backend_select(&backend);
-	if (ret) {
-		free(vm);
+	ret = gmem__vm_alloc(&vm, platform, policy);
+	if (ret)
 		return ret;
-	}
-	vm->scramble_state = scramble_seed();
-	pthread_mutex_init(&vm->lock, NULL);
+	ret = gmem__backend_select(&backend);
+	if (ret)
+		goto err;
 	/* A backend that cannot create this platform's VM (native without
 	 * SEV-SNP or TDX hardware) hands over to the next usable one. */
 	for (;;) {
@@ -74,8 +89,7 @@ int gmem_vm_create(struct gmem_vm **vmp, const char *platform,
 	*vmp = vm;
 	return 0;
 err:
-	pthread_mutex_destroy(&vm->lock);
-	free(vm);
+	gmem__vm_free(vm);
 	return ret;
 }
 

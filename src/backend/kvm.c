@@ -146,40 +146,46 @@ static int kvm_probe(const char **why)
 	return ret;
 }
 
-int gmem__kvm_vm_open(struct gmem_vm *vm, unsigned long type)
+int gmem__kvm_vm_attach(struct gmem_vm *vm, int kvm_fd, int vm_fd)
 {
 	struct gmem_kvm_vm *k = calloc(1, sizeof(*k));
-	int ret, n;
+	int n = vm_fd < 0 ? 0 :
+		gmem__kvm_ioctl(vm_fd, KVM_CHECK_EXTENSION,
+				(void *)(unsigned long)KVM_CAP_NR_MEMSLOTS);
 
 	if (!k)
 		return -ENOMEM;
-	k->vm_fd = -1;
-	k->kvm_fd = open_kvm(NULL);
-	if (k->kvm_fd < 0) {
-		ret = k->kvm_fd;
-		goto err;
-	}
-	k->vm_fd = kvm_ioctl(k->kvm_fd, KVM_CREATE_VM, (void *)type);
-	if (k->vm_fd < 0) {
-		ret = -errno;
-		goto err;
-	}
-	n = gmem__kvm_ioctl(k->vm_fd, KVM_CHECK_EXTENSION,
-			    (void *)(unsigned long)KVM_CAP_NR_MEMSLOTS);
+	k->kvm_fd = kvm_fd;
+	k->vm_fd = vm_fd;
 	k->nr_slots = n > 0 ? (uint32_t)n : 32;
 	if (k->nr_slots > 32764)
 		k->nr_slots = 32764;
 	k->slot_used = calloc(k->nr_slots, 1);
 	if (!k->slot_used) {
-		ret = -ENOMEM;
-		goto err;
+		free(k);
+		return -ENOMEM;
 	}
 	pthread_mutex_init(&k->slot_lock, NULL);
 	vm->backend_priv = k;
 	return 0;
-err:
-	close_fds(k->kvm_fd, k->vm_fd, -1);
-	free(k);
+}
+
+int gmem__kvm_vm_open(struct gmem_vm *vm, unsigned long type)
+{
+	int kvm_fd, vm_fd, ret;
+
+	kvm_fd = open_kvm(NULL);
+	if (kvm_fd < 0)
+		return kvm_fd;
+	vm_fd = kvm_ioctl(kvm_fd, KVM_CREATE_VM, (void *)type);
+	if (vm_fd < 0) {
+		ret = -errno;
+		close(kvm_fd);
+		return ret;
+	}
+	ret = gmem__kvm_vm_attach(vm, kvm_fd, vm_fd);
+	if (ret)
+		close_fds(kvm_fd, vm_fd, -1);
 	return ret;
 }
 

@@ -31,6 +31,8 @@ struct gmem_kvm_gmem {
 
 /* Open /dev/kvm and create a VM of the given type. */
 int gmem__kvm_vm_open(struct gmem_vm *vm, unsigned long type);
+/* The per-VM state over existing fds (owned from now on; -1: none). */
+int gmem__kvm_vm_attach(struct gmem_vm *vm, int kvm_fd, int vm_fd);
 void gmem__kvm_vm_close(struct gmem_vm *vm);
 /* KVM_CREATE_GUEST_MEMFD of g->size with the given kernel flags: g->fd. */
 int gmem__kvm_gmem_create(struct gmem *g, uint64_t kflags);
