@@ -72,6 +72,14 @@ static inline uint8_t *gmem__mem(struct gmem *g, uint64_t off)
 	return g->mem + off;
 }
 
+/* A non-empty, page-aligned range inside the file. */
+static inline bool gmem__range_ok(const struct gmem *g, uint64_t off,
+				  uint64_t len)
+{
+	return len && PAGE_ALIGNED(off) && PAGE_ALIGNED(len) &&
+	       off + len >= off && off + len <= g->size;
+}
+
 static inline pthread_mutex_t *gmem__page_lock(struct gmem *g, uint64_t off)
 {
 	return &g->page_lock[(off >> PAGE_SHIFT) % GMEM_PAGE_LOCKS];

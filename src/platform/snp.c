@@ -170,8 +170,7 @@ int gmem_snp_launch_update(struct gmem *g, uint64_t offset, uint64_t len,
 	if (fw_error)
 		*fw_error = 0;
 	if (!is_snp(g) || page_type < GMEM_SNP_PAGE_NORMAL ||
-	    page_type > GMEM_SNP_PAGE_CPUID || !len || !PAGE_ALIGNED(offset) ||
-	    !PAGE_ALIGNED(len) || offset + len < offset || offset + len > g->size)
+	    page_type > GMEM_SNP_PAGE_CPUID || !gmem__range_ok(g, offset, len))
 		return -EINVAL;
 	pthread_mutex_lock(&g->vm->lock);
 	pthread_rwlock_wrlock(&g->lock);
@@ -235,8 +234,7 @@ int gmem_snp_pvalidate(struct gmem *g, uint64_t offset, uint64_t len,
 
 	if (!g)
 		return -EFAULT;
-	if (!is_snp(g) || !len || !PAGE_ALIGNED(offset) || !PAGE_ALIGNED(len) ||
-	    offset + len < offset || offset + len > g->size)
+	if (!is_snp(g) || !gmem__range_ok(g, offset, len))
 		return -EINVAL;
 	pthread_rwlock_wrlock(&g->lock);
 	if (!__atomic_load_n(&g->vm->finalized, __ATOMIC_ACQUIRE))

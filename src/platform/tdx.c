@@ -189,8 +189,7 @@ int gmem_tdx_page_add(struct gmem *g, uint64_t offset, uint64_t len,
 
 	if (!g)
 		return -EFAULT;
-	if (g->vm->plat != &gmem__plat_tdx || !len || !PAGE_ALIGNED(offset) ||
-	    !PAGE_ALIGNED(len) || offset + len < offset || offset + len > g->size)
+	if (g->vm->plat != &gmem__plat_tdx || !gmem__range_ok(g, offset, len))
 		return -EINVAL;
 	t = tdx(g->vm);
 	pthread_mutex_lock(&g->vm->lock);
