@@ -74,8 +74,9 @@ struct mpage {
 	int vendor;
 	int phys_known;
 	int gpt_known;		/* encrypting platforms: guest plaintext */
-	uint8_t phys[PG];
-	uint8_t gpt[PG];
+	/* Aligned: a page may be read as a CPUID table. */
+	uint8_t phys[PG] __attribute__((aligned(64)));
+	uint8_t gpt[PG] __attribute__((aligned(64)));
 };
 
 struct model {
@@ -103,7 +104,8 @@ static struct gmem_vm *vm;
 static struct gmem *g;
 static uint8_t *view;
 static unsigned long n_calls;
-static uint8_t buf[2 * PG], buf2[2 * PG];
+static uint8_t buf[2 * PG] __attribute__((aligned(64)));
+static uint8_t buf2[2 * PG] __attribute__((aligned(64)));
 
 #define DIVERGE(...) do {						\
 	fprintf(stderr, "fuzz_api: divergence at call %lu (%s): ",	\

@@ -39,7 +39,8 @@ leak=$(sed -n 's/.*ZERO to-shared never shows.*(\(.*\))$/\1/p' "$tmp/sts.tap" | 
 
 echo "== fuzz, $FUZZ_TIME s per target"
 $MAKE --no-print-directory fuzz FUZZ_TIME="$FUZZ_TIME" FUZZ_OUT="$FUZZ_OUT" \
-	| tee "$tmp/fuzz.out"
+	> "$tmp/fuzz.out" 2>&1 || { tail -40 "$tmp/fuzz.out"; exit 1; }
+grep -E '^== |DONE' "$tmp/fuzz.out"
 
 echo "== coverage of the fuzz corpora"
 $MAKE --no-print-directory fuzz-coverage FUZZ_OUT="$FUZZ_OUT" > "$tmp/cov.out" 2>&1 || {
@@ -55,9 +56,10 @@ if [ "${SKIP_VALGRIND:-0}" != 1 ]; then
 	$MAKE --no-print-directory valgrind > "$tmp/vg.out" 2>&1 || {
 		tail -30 "$tmp/vg.out"; exit 1; }
 	tail -3 "$tmp/vg.out"
-	vg=$(sed -n 's/^Files=\([0-9]*\), Tests=\([0-9]*\).*/\1 programs, \2 test points/p' \
+	vg=$(sed -n 's/^valgrind: \([0-9]*\) programs, \([0-9]*\) test points.*/\1 programs, \2 test points/p' \
 		"$tmp/vg.out")
-	vg="$vg: 0 errors, 0 leaks"
+	skip=$(sed -n 's/^VALGRIND_SKIP *?= *//p' mk/valgrind.mk)
+	vg="$vg, 0 errors, 0 leaks (left out: $skip)"
 fi
 
 fuzz_rows() {
