@@ -261,15 +261,18 @@ static int count_fds(void)
 	return n;
 }
 
+/* Mappings of the library's files (memfd:gmem, memfd:gmem-private,
+ * [kvm-gmem]); a sanitizer runtime maps memory of its own meanwhile. */
 static int count_maps(void)
 {
 	FILE *fp = fopen("/proc/self/maps", "r");
-	int n = 0, c;
+	char line[512];
+	int n = 0;
 
 	if (!fp)
 		return -1;
-	while ((c = fgetc(fp)) != EOF)
-		n += c == '\n';
+	while (fgets(line, sizeof(line), fp))
+		n += strstr(line, "gmem") != NULL;
 	fclose(fp);
 	return n;
 }
