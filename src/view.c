@@ -163,15 +163,20 @@ int gmem__view_restore(struct gmem *g, uint64_t off, uint64_t len)
  * VMA split, and the check against vm.max_map_count, happen here), then
  * the bytes change through g->mem while a host touch still raises SIGBUS,
  * then gmem__view_reveal() replaces that exact mapping with the file's
- * pages: the same VMA boundaries, so no split and no new VMA.
+ * pages: the same VMA boundaries, so no split and no new VMA.  The cover
+ * over the span is mapped at a file offset of its own (HIDDEN_PGOFF above
+ * the span's): at the span's own offset it would merge straight back into
+ * the neighbouring covers, and the split would not be reserved at all.
  */
+#define HIDDEN_PGOFF (1ULL << 52)	/* past the largest gmem */
+
 int gmem__view_restore_hidden(struct gmem *g, uint64_t off, uint64_t len)
 {
 	int ret;
 
 	if (!g->view)
 		return 0;
-	ret = remap(g->view + off, len, sigbus_fd, off);
+	ret = remap(g->view + off, len, sigbus_fd, HIDDEN_PGOFF + off);
 	if (!ret) {
 		g->stats.views_restored++;
 		g->view_covered = true;
