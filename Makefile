@@ -78,7 +78,7 @@ $(BUILD)/libgmem.so: $(SHARED)
 $(GMEMCTL): $(CTL_OBJ) $(STATIC)
 	$(CC) $(SANFLAGS) -o $@ $(CTL_OBJ) $(STATIC) $(LDLIBS) -lm
 
-$(BUILD)/tests/%: tests/%.c tests/tap.h $(STATIC)
+$(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(STATIC) $(LDLIBS) -lm
 
