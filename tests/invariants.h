@@ -34,7 +34,9 @@
 
 /* ---- SIGBUS probes -------------------------------------------------------- */
 
-static __thread sigjmp_buf *inv_jb;
+/* volatile: the stores around the probed access must not be optimised
+ * away (the access itself may trap). */
+static __thread sigjmp_buf *volatile inv_jb;
 static unsigned long inv_sigbus_seen;	/* approximate; for the figures */
 
 static void inv_sigbus_handler(int sig, siginfo_t *si, void *uc)
