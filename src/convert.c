@@ -89,6 +89,27 @@ static int span_run(uint64_t s, uint64_t e, unsigned attr, void *arg)
 	return 0;
 }
 
+/* Run by run, so that shared pages between the private runs stay
+ * reachable: covering a private run again is invisible, so a failure
+ * part-way needs no rollback. */
+static int hide_run(uint64_t s, uint64_t e, unsigned attr, void *arg)
+{
+	struct run_ctx *c = arg;
+
+	if (attr != c->from)
+		return 0;
+	return gmem__view_restore_hidden(c->g, s, e - s);
+}
+
+static int reveal_run(uint64_t s, uint64_t e, unsigned attr, void *arg)
+{
+	struct run_ctx *c = arg;
+
+	if (attr == c->from)
+		gmem__view_reveal(c->g, s, e - s);
+	return 0;
+}
+
 static int view_change(struct gmem *g, uint64_t start, uint64_t end,
 		       struct run_ctx *c)
 {
@@ -103,7 +124,7 @@ static int view_change(struct gmem *g, uint64_t start, uint64_t end,
 	 * see the old ones. */
 	if (c->from == GMEM_ATTR_PRIVATE && c->mode != GMEM_CONTENT_PRESERVE) {
 		c->hidden = true;
-		return gmem__view_restore_hidden(g, c->span_start, len);
+		return rs_for_each(g->attrs, start, end, hide_run, c);
 	}
 	if (c->from == GMEM_ATTR_PRIVATE)
 		return gmem__view_restore(g, c->span_start, len);
@@ -165,12 +186,13 @@ static int convert_locked(struct gmem *g, struct gmem_attributes2 *a)
 
 	ret = convert_prepare(g, a, &c);
 	if (ret) {
+		g->view_covered = false;	/* covered runs are still private */
 		g->stats = saved;
 		return ret;
 	}
 	rs_for_each(g->attrs, start, end, side_effects_run, &c);
 	if (c.hidden)
-		gmem__view_reveal(g, c.span_start, c.span_end - c.span_start);
+		rs_for_each(g->attrs, start, end, reveal_run, &c);
 	if (g->vendor && !to_private)
 		rs_set(g->vendor, start, end, g->vm->plat->vendor_initial);
 	rs_set(g->attrs, start, end, (unsigned)a->attributes);
