@@ -61,4 +61,18 @@ awk 'length > 80 { exit 1 }' "$tmp/out"
 t $? "demo: fits in 80 columns"
 [ "$(status "$G" demo --platform pkvm)" = 2 ]
 t $? "demo --platform other than snp/tdx: usage error"
+
+# --json: parsed with a real JSON parser, the schema checked (not timings).
+json() { perl -MJSON::PP -e 'my $j = decode_json(join "", <STDIN>); '"$1" <"$tmp/out"; }
+[ "$(status "$G" modes --json)" = 0 ] &&
+	json 'exit !(@{$j->{platforms}} == 5 && @{$j->{platforms}[0]{modes}} == 4 &&
+		exists $j->{platforms}[0]{modes}[0]{PRESERVE})'
+t $? "modes --json parses: 5 platforms, 4 rows each, one flag per mode"
+[ "$(status "$G" bench --quick --only attrs --json)" = 0 ] &&
+	json 'my $r = $j->{results}{attrs}; exit !($j->{quick} && ref $r eq "ARRAY" && @$r &&
+		defined $r->[0]{lookup}{median} && defined $r->[0]{lookup}{min} &&
+		defined $r->[0]{lookup}{max} && ref $j->{targets} eq "ARRAY")'
+t $? "bench --json parses: medians with min/max, the targets listed"
+[ "$(status "$G" bench --only nonesuch)" = 2 ]
+t $? "bench --only with an unknown group: usage error"
 echo "1..$n"
