@@ -21,7 +21,7 @@
 
 static struct gmem *g;
 static volatile uint8_t *view;
-static volatile int stop;
+static int stop;
 static __thread sigjmp_buf jb;
 static __thread volatile int armed;
 static unsigned long sigbus_mid, secret_seen, reads;
@@ -37,7 +37,7 @@ static void on_sigbus(int sig)
 static void *reader(void *arg)
 {
 	(void)arg;
-	while (!stop) {
+	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
 		uint8_t mid = 0, edge = 0;
 
 		armed = 1;
@@ -80,7 +80,7 @@ static void one_backend(const char *be)
 	TEST_ASSERT(view, "view");
 	memset((void *)view, 0x11, NPG * PG);
 	sigbus_mid = secret_seen = reads = 0;
-	stop = 0;
+	__atomic_store_n(&stop, 0, __ATOMIC_RELEASE);
 	pthread_create(&t, NULL, reader, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
@@ -93,7 +93,7 @@ static void one_backend(const char *be)
 		cycles++;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 	} while (!bad && (now.tv_sec - t0.tv_sec) * 1000000000L + (now.tv_nsec - t0.tv_nsec) < 1000000000L);
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
 	pthread_join(t, NULL);
 	ok(!bad, "%s: %d cycles of private runs, guest writes, ZERO to shared", be, cycles);
 	ok(sigbus_mid == 0, "%s: the shared page between the runs never faulted (%lu reads, %lu faults)",
