@@ -180,7 +180,9 @@ static void *host_zone_c(void *arg)
 		else
 			touched++;
 	}
-	if (!touched)
+	/* A progress check: under a sanitizer's runtime the thread may not
+	 * get a turn before the others convert everything away. */
+	if (!touched && !CORE_TSAN)
 		bad(w->s, "the host never reached a shared page", touched, sigbus);
 	return NULL;
 }

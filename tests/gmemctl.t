@@ -68,11 +68,18 @@ json() { perl -MJSON::PP -e 'my $j = decode_json(join "", <STDIN>); '"$1" <"$tmp
 	json 'exit !(@{$j->{platforms}} == 5 && @{$j->{platforms}[0]{modes}} == 4 &&
 		exists $j->{platforms}[0]{modes}[0]{PRESERVE})'
 t $? "modes --json parses: 5 platforms, 4 rows each, one flag per mode"
-[ "$(status "$G" bench --quick --only attrs --json)" = 0 ] &&
-	json 'my $r = $j->{results}{attrs}; exit !($j->{quick} && ref $r eq "ARRAY" && @$r &&
-		defined $r->[0]{lookup}{median} && defined $r->[0]{lookup}{min} &&
-		defined $r->[0]{lookup}{max} && ref $j->{targets} eq "ARRAY")'
-t $? "bench --json parses: medians with min/max, the targets listed"
+if [ -n "${GMEM_SANFLAGS:-}" ]; then
+	# Timings under a sanitizer mean nothing, and its runtime can make a
+	# measurement fail; CI runs `make bench QUICK=1` on the plain build.
+	n=$((n+1)); echo "ok $n # SKIP bench --json: not under ${GMEM_SANFLAGS}"
+else
+	[ "$(status "$G" bench --quick --only attrs --json)" = 0 ] &&
+		json 'my $r = $j->{results}{attrs}; exit !($j->{quick} && ref $r eq "ARRAY" && @$r &&
+			defined $r->[0]{lookup}{median} && defined $r->[0]{lookup}{min} &&
+			defined $r->[0]{lookup}{max} && ref $j->{targets} eq "ARRAY")'
+	t $? "bench --json parses: medians with min/max, the targets listed"
+	[ -s "$tmp/err" ] && sed 's/^/# /' "$tmp/err" | tail -5
+fi
 [ "$(status "$G" bench --only nonesuch)" = 2 ]
 t $? "bench --only with an unknown group: usage error"
 echo "1..$n"
