@@ -115,17 +115,19 @@ static int view_change(struct gmem *g, uint64_t start, uint64_t end,
 {
 	uint64_t len;
 
+	/* Only PRESERVE leaves every byte as it is: any other mode may change
+	 * them (ZERO, a scramble, a vendor clear), and the host must never
+	 * see the old ones.  While hidden, content modes write through the
+	 * library's own mapping (g->view_covered, src/content.c). */
+	if (c->from == GMEM_ATTR_PRIVATE && c->mode != GMEM_CONTENT_PRESERVE) {
+		c->hidden = true;
+		g->view_covered = true;
+		return rs_for_each(g->attrs, start, end, hide_run, c);
+	}
 	rs_for_each(g->attrs, start, end, span_run, c);
 	if (c->span_end == 0)
 		return 0;		/* nothing changes state */
 	len = c->span_end - c->span_start;
-	/* Only PRESERVE leaves every byte as it is: any other mode may change
-	 * them (ZERO, a scramble, a vendor clear), and the host must never
-	 * see the old ones. */
-	if (c->from == GMEM_ATTR_PRIVATE && c->mode != GMEM_CONTENT_PRESERVE) {
-		c->hidden = true;
-		return rs_for_each(g->attrs, start, end, hide_run, c);
-	}
 	if (c->from == GMEM_ATTR_PRIVATE)
 		return gmem__view_restore(g, c->span_start, len);
 	return gmem__view_revoke(g, c->span_start, len);
@@ -191,8 +193,10 @@ static int convert_locked(struct gmem *g, struct gmem_attributes2 *a)
 		return ret;
 	}
 	rs_for_each(g->attrs, start, end, side_effects_run, &c);
-	if (c.hidden)
+	if (c.hidden) {
 		rs_for_each(g->attrs, start, end, reveal_run, &c);
+		g->view_covered = false;
+	}
 	if (g->vendor && !to_private)
 		rs_set(g->vendor, start, end, g->vm->plat->vendor_initial);
 	rs_set(g->attrs, start, end, (unsigned)a->attributes);

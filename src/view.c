@@ -177,10 +177,8 @@ int gmem__view_restore_hidden(struct gmem *g, uint64_t off, uint64_t len)
 	if (!g->view)
 		return 0;
 	ret = remap(g->view + off, len, sigbus_fd, HIDDEN_PGOFF + off);
-	if (!ret) {
+	if (!ret)
 		g->stats.views_restored++;
-		g->view_covered = true;
-	}
 	return ret;
 }
 
@@ -188,7 +186,6 @@ void gmem__view_reveal(struct gmem *g, uint64_t off, uint64_t len)
 {
 	if (!g->view)
 		return;
-	g->view_covered = false;
 	if (len >= MOVE_MIN && move_entries(g->mem + off, g->view + off, len))
 		return;
 	/* Replacing an exact mapping allocates no VMA: it does not fail short
