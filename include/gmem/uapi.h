@@ -43,6 +43,13 @@
 #define KVM_CAP_GUEST_MEMFD_CONTENT_MODES 250	/* RFC v5 */
 #endif
 
+/* v8 (2026-06-18): one capability, 250, answering the attributes
+ * KVM_SET_MEMORY_ATTRIBUTES2 takes on a guest_memfd; 249 is Linux 7.2's
+ * KVM_CAP_S390_HPAGE_2G.  No content-mode capability. */
+#ifndef KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES
+#define KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES 250	/* v8 */
+#endif
+
 /* ---- VM types (x86) ---------------------------------------------------- */
 #ifndef KVM_X86_DEFAULT_VM
 #define KVM_X86_DEFAULT_VM 0
