@@ -36,8 +36,9 @@ int gmem__compat_vm_create(struct gmem_vm **vm, const char *platform,
 			   const char *policy, int app_vm_fd);
 int gmem__compat_fd(const struct gmem *g);
 void *gmem__compat_mem(const struct gmem *g);
-/* GMEM_CAP_ATTRIBUTES (1), GMEM_CAP_CONTENT_MODES (2), 0 (the kernel's
- * number) or -EINVAL: what cap answers under the policy's revision. */
+/* GMEM_CAP_ATTRIBUTES (1: PRIVATE), GMEM_CAP_CONTENT_MODES (2),
+ * GMEM_CAP_ZERO (3: 0), 0 (the kernel's number) or -EINVAL: what cap
+ * answers under the policy's revision (src/policy.c). */
 int gmem__compat_policy_cap(const char *policy, long cap);
 bool gmem__compat_policy_inplace_launch(const char *policy);
 bool gmem__compat_policy_error_offset_in(const char *policy);

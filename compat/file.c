@@ -223,7 +223,7 @@ long compat_check_extension(int fd, long cap, bool *handled)
 	*handled = answer > 0;
 	if (answer == 1)		/* GMEM_CAP_ATTRIBUTES */
 		return KVM_MEMORY_ATTRIBUTE_PRIVATE;
-	if (answer != 2)		/* GMEM_CAP_CONTENT_MODES */
+	if (answer != 2)		/* GMEM_CAP_ZERO, or the kernel's */
 		return 0;
 	pthread_rwlock_rdlock(&compat_fd_lock);
 	o = compat_fd_get(fd);

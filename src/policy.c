@@ -19,7 +19,9 @@
  * Capability numbers: RFC v5 has KVM_CAP_MEMORY_ATTRIBUTES2 = 249 and
  * KVM_CAP_GUEST_MEMFD_CONTENT_MODES = 250; v8 has only
  * KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES = 250, and 249 is Linux 7.2's
- * KVM_CAP_S390_HPAGE_2G (the kernel answers it).
+ * KVM_CAP_S390_HPAGE_2G (the kernel answers it), and the VM attributes
+ * (KVM_CAP_MEMORY_ATTRIBUTES, 233) answer 0: PRIVATE lives in the
+ * guest_memfd.
  */
 #include <string.h>
 #include "policy.h"
@@ -74,6 +76,9 @@ static const struct gmem_policy policy_upstream = {
 	.inplace_launch = true,
 	.caps = {
 		{ 250, "KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES", GMEM_CAP_ATTRIBUTES },
+		/* PRIVATE is tracked per guest_memfd: no VM attributes
+		 * (CONFIG_KVM_VM_MEMORY_ATTRIBUTES off, the series' default) */
+		{ 233, "KVM_CAP_MEMORY_ATTRIBUTES", GMEM_CAP_ZERO },
 	},
 	.modes = {
 		[GMEM_PLAT_DEFAULT]      = CELL(U, U, U, U),

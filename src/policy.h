@@ -22,6 +22,7 @@ enum { GMEM_DIR_TO_SHARED, GMEM_DIR_TO_PRIVATE, GMEM_DIR_NR };
 enum gmem_cap_answer {
 	GMEM_CAP_ATTRIBUTES = 1,	/* KVM_MEMORY_ATTRIBUTE_PRIVATE */
 	GMEM_CAP_CONTENT_MODES,		/* the content flags of the table */
+	GMEM_CAP_ZERO,			/* 0: not in this revision's kernel */
 };
 
 struct gmem_policy_cap {
@@ -46,7 +47,7 @@ struct gmem_policy {
 	bool inplace_launch;
 	/* The series' capabilities under this revision's numbers, ending
 	 * with cap 0; a number not listed is the kernel's. */
-	struct gmem_policy_cap caps[3];
+	struct gmem_policy_cap caps[4];
 	uint8_t modes[GMEM_PLAT_NR][GMEM_DIR_NR][GMEM_PHASE_NR];
 };
 

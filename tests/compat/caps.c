@@ -51,6 +51,8 @@ int main(void)
 		ok(r == 0, "249 is the kernel's (KVM_CAP_S390_HPAGE_2G in 7.2): %#lx", r);
 		r = cap(k.kvm_fd, 249);
 		ok(r == 0, "249 on /dev/kvm is the kernel's: %#lx", r);
+		r = cap(k.vm_fd, KVM_CAP_MEMORY_ATTRIBUTES);
+		ok(r == 0, "KVM_CAP_MEMORY_ATTRIBUTES = 0: PRIVATE lives in the guest_memfd (%#lx)", r);
 		goto others;
 	}
 	r = cap(k.vm_fd, KVM_CAP_MEMORY_ATTRIBUTES2);
