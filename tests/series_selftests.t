@@ -1,0 +1,117 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The series' own selftests, built unmodified from its tree, pass through
+# libgmem-compat under the `upstream` policy (the series as of v8):
+# tools/testing/selftests/kvm guest_memfd_test and
+# x86/guest_memfd_conversions_test.  Without the shim, on a kernel without
+# the series, they fail at their first point: guest_memfd_test at
+# "Memslot with out-of-range offset+size should fail", the conversions test
+# at its first requirement (KVM_X86_SW_PROTECTED_VM in KVM_CAP_VM_TYPES).
+#
+# SERIES_TREE: the directory `series-kernel/build OUT --tree-only` made
+# (OUT/linux-source-7.2 and the series' headers in OUT/build/usr/include);
+# SKIP when it is not set or not there.  The selftests are built into
+# $GMEM_BUILD/series-selftests (make rebuilds only what changed).
+#
+# Environment (set by make check): GMEM_BUILD, GMEM_SANFLAGS.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${GMEM_BUILD:-$top/build}
+shim=$build/libgmem-compat.so
+tree=${SERIES_TREE:-}
+src=$tree/linux-source-7.2/tools/testing/selftests/kvm
+n=0
+
+t() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
+}
+skip_all() {
+	echo "1..0 # SKIP $1"
+	exit 0
+}
+
+[ -n "$tree" ] || skip_all "SERIES_TREE is not set (series-kernel/build OUT --tree-only makes one)"
+[ -f "$src/guest_memfd_test.c" ] && [ -d "$tree/build/usr/include" ] ||
+	skip_all "no series tree with its selftests and headers at $tree"
+case "${GMEM_SANFLAGS:-}" in
+*-fsanitize=*) skip_all "the selftests are not built with the sanitizer; the shim is (needs a plain build)" ;;
+esac
+[ -f "$shim" ] || skip_all "$shim is not built"
+[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip_all "/dev/kvm is not available"
+
+out=$build/series-selftests
+mkdir -p "$out"
+log=$(mktemp -d "${TMPDIR:-/tmp}/gmem-series.XXXXXX") || exit 1
+trap 'rm -rf "$log"' EXIT
+
+progs="guest_memfd_test x86/guest_memfd_conversions_test"
+targets=
+for p in $progs; do targets="$targets $out/$p"; done
+# shellcheck disable=SC2086
+make -C "$src" OUTPUT="$out" KHDR_INCLUDES="-isystem $tree/build/usr/include" \
+	$targets >"$log/build.log" 2>&1
+rc=$?
+t $rc "the series' selftests build unmodified from $tree:$(echo " $progs")"
+if [ $rc != 0 ]; then
+	tail -20 "$log/build.log" | sed 's/^/# /'
+	echo "1..$n"
+	exit 0
+fi
+
+# A host whose KVM reports 57-bit virtual addresses but refuses CR4.LA57
+# starts no selftest vCPU at all, shim or not: the helper tells the
+# selftests 48 bits there (and nothing elsewhere).
+quirk=$log/host_la57.so
+if ! ${GMEM_CC:-cc} -O2 -shared -fPIC -o "$quirk" "$top/tests/series/host_la57.c" -ldl \
+	>"$log/quirk.log" 2>&1; then
+	t 1 "tests/series/host_la57.c builds"
+	sed 's/^/# /' "$log/quirk.log"
+	quirk=
+fi
+
+# With the shim, under upstream: every test passes (or skips for a reason
+# the test itself gives, e.g. elevated_refcount without CONFIG_GUP_TEST).
+for p in $progs; do
+	l=$log/$(basename "$p").shim.log
+	(cd "$out" && env LD_PRELOAD="$shim${quirk:+ $quirk}" GMEM_COMPAT_POLICY=upstream \
+		timeout 240 "./$p") >"$l" 2>&1
+	rc=$?
+	grep '^# host_la57' "$l" | head -1
+	# The kselftest harness's own points, as ours.
+	grep -E '^(not )?ok [0-9]+ ' "$l" | while read -r line; do
+		echo "# $line"
+	done
+	fails=$(grep -c '^not ok ' "$l")
+	skips=$(grep -E '^ok [0-9]+ .*# SKIP' "$l" | sed 's/.*# SKIP */ /' | tr '\n' ';')
+	passes=$(grep -E '^ok [0-9]+ ' "$l" | grep -vc '# SKIP')
+	if [ "$passes" = 0 ] && [ "$fails" = 0 ] && [ -z "$skips" ]; then
+		summary="exit $rc"
+	else
+		summary="exit $rc, $passes passed, $fails failed${skips:+, skipped:$skips}"
+	fi
+	t $((rc != 0 || fails != 0)) "$p through the shim (upstream): $summary"
+	[ $rc = 0 ] && [ "$fails" = 0 ] || grep -v '^ok ' "$l" | tail -25 | sed 's/^/#   /'
+done
+
+# Without the shim, on this kernel: the first point fails.  (A kernel with
+# the series passes instead.)
+l=$log/guest_memfd_test.plain.log
+(cd "$out" && env ${quirk:+LD_PRELOAD="$quirk"} timeout 240 ./guest_memfd_test) >"$l" 2>&1
+rc=$?
+if [ $rc = 0 ]; then
+	t 0 "guest_memfd_test without the shim: this kernel has the series' checks, it passes"
+else
+	grep -q 'Memslot with out-of-range offset+size should fail' "$l"
+	t $? "guest_memfd_test without the shim fails at its first point: $(grep -m1 'should fail' "$l" | sed 's/^ *//')"
+fi
+l=$log/conversions.plain.log
+(cd "$out" && env ${quirk:+LD_PRELOAD="$quirk"} timeout 240 ./x86/guest_memfd_conversions_test) >"$l" 2>&1
+rc=$?
+if grep -q '^ok 1 ' "$l" && [ $rc = 0 ]; then
+	t 0 "guest_memfd_conversions_test without the shim: this kernel has the series, it passes"
+else
+	grep -q 'Requirement not met: kvm_check_cap(KVM_CAP_VM_TYPES) & BIT(KVM_X86_SW_PROTECTED_VM)' "$l"
+	t $? "guest_memfd_conversions_test without the shim stops at its first requirement: $(grep -m1 'Requirement not met' "$l" | sed 's/.*Requirement not met: //')"
+fi
+echo "1..$n"
