@@ -47,7 +47,7 @@ trap 'rm -rf "$out"' EXIT
 # The shim exports the functions it interposes and nothing else.
 if command -v nm >/dev/null 2>&1; then
 	syms=$(nm -D --defined-only "$shim" | awk '$2 ~ /^[TWiV]$/ { print $3 }' | sort | tr '\n' ' ')
-	want="close fallocate fallocate64 ioctl mmap mmap64 mremap munmap "
+	want="close dup dup2 dup3 fallocate fallocate64 fcntl fcntl64 ioctl mmap mmap64 mremap munmap "
 	[ "$syms" = "$want" ]
 	t $? "libgmem-compat.so exports only the interposed functions ($syms)"
 else
