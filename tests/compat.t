@@ -54,7 +54,7 @@ else
 	skip "no nm to list the shim's exports"
 fi
 
-progs="caps convert mmap punch vcpu threads memslot maxmap overhead"
+progs="caps convert mmap punch vcpu threads memslot dup maxmap overhead"
 cflags="-std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE -pthread -I$top/include -I$top/tests"
 case "$san" in *-fsanitize=*) sanitized=1 ;; *) sanitized=0 ;; esac
 
@@ -110,6 +110,7 @@ check_pass() {
 expected_failure() {
 	case $1 in
 	caps) echo '^not ok 1 - KVM_CAP_MEMORY_ATTRIBUTES2 = 0 on the VM fd' ;;
+	dup) echo '^not ok 1 - in-place conversion: KVM_SET_MEMORY_ATTRIBUTES2 on a dup of the guest_memfd (errno ENOTTY)' ;;
 	memslot) echo '^not ok 1 - offset ALIGN_DOWN(INT64_MAX): offset + size past the file is EINVAL (got success)' ;;
 	*) echo '^not ok 1 - in-place conversion: KVM_SET_MEMORY_ATTRIBUTES2 on a guest_memfd (errno ENOTTY)' ;;
 	esac
@@ -151,7 +152,7 @@ for p in caps convert; do
 done
 check_pass convert "(sw_protected, seed, after finalize)" \
 	GMEM_COMPAT_PLATFORM=sw_protected GMEM_COMPAT_PHASE=finalized
-for p in mmap punch vcpu threads memslot; do
+for p in mmap punch vcpu threads memslot dup; do
 	check_pass $p "(platform default, policy seed)"
 done
 # The shim's own limit (a kernel converting in place has none): with it
@@ -163,7 +164,7 @@ else
 	check_pass maxmap "(vm.max_map_count reached: ENOMEM, nothing changed)"
 fi
 
-for p in caps convert mmap punch vcpu threads memslot; do
+for p in caps convert mmap punch vcpu threads memslot dup; do
 	check_fail $p "without the shim"
 done
 if [ $sanitized = 0 ]; then
