@@ -38,17 +38,71 @@ int gmem__compat_fd(const struct gmem *g);
 void *gmem__compat_mem(const struct gmem *g);
 
 /* ---- tracked descriptors (fdtab.c) ------------------------------------ */
-enum compat_kind { COMPAT_VM = 1, COMPAT_GMEM };
+enum compat_kind { COMPAT_VM = 1, COMPAT_GMEM, COMPAT_VCPU };
 
-/* Both kinds start with this header, so a table entry says what it is. */
+/* Every kind starts with this header, so a table entry says what it is. */
 struct compat_obj {
 	enum compat_kind kind;
 	int refs;			/* atomic */
 };
 
+struct compat_vm;
+
+/* A capability whose answer on a VM of some type differs from the kernel's
+ * answer on the default VM underneath. */
+struct compat_cap {
+	long cap;
+	long val;
+};
+
+/*
+ * One row per VM type the application may ask KVM_CREATE_VM for (vmtypes.c).
+ * The KVM VM underneath is always KVM_X86_DEFAULT_VM; the row says which
+ * libgmem platform models it and what KVM says differently for it.
+ */
+struct compat_vm_type {
+	unsigned long type;		/* KVM_X86_*_VM */
+	const char *name;
+	const char *platform;		/* NULL: GMEM_COMPAT_PLATFORM */
+	bool phase_from_env;		/* GMEM_COMPAT_PHASE applies */
+	const struct compat_cap *caps;	/* ends with cap 0 */
+	/* KVM_MEMORY_ENCRYPT_OP on the VM fd: 0 or -errno; NULL: the
+	 * kernel's answer for the default VM underneath. */
+	int (*encrypt_op)(struct compat_vm *cvm, void *arg);
+	/* Per-VM state of the row's handlers: made at KVM_CREATE_VM,
+	 * freed with the VM (either may be NULL). */
+	int  (*vm_init)(struct compat_vm *cvm);
+	void (*vm_fini)(struct compat_vm *cvm);
+};
+
+struct compat_vcpu;
+
 struct compat_vm {
-	struct compat_obj obj;		/* refs: the fd entry + one per file */
-	struct gmem_vm *vm;
+	struct compat_obj obj;		/* refs: the fd entry + one per file
+					 * and per vCPU */
+	const struct compat_vm_type *type;
+	struct gmem_vm *vm;		/* made at the first need */
+	pthread_mutex_t lock;		/* vcpus, priv, memslots */
+	struct compat_vcpu *vcpus;	/* in creation order */
+	void *priv;			/* the row's state */
+	struct compat_slot *slots;	/* gmem-backed memslots */
+};
+
+struct compat_vcpu {
+	struct compat_obj obj;		/* refs: the fd entry */
+	struct compat_vm *cvm;
+	struct compat_vcpu *next;	/* cvm->vcpus, under cvm->lock */
+	unsigned long id;		/* KVM_CREATE_VCPU's argument */
+	int fd;				/* the application's descriptor */
+};
+
+/* A memslot bound to one of the shim's guest_memfds (KVM_SET_USER_MEMORY_
+ * REGION2), for the VM-fd attribute and launch ioctls that name GPAs. */
+struct compat_slot {
+	struct compat_slot *next;
+	uint32_t slot;
+	uint64_t gpa, size, offset;
+	struct compat_file *f;		/* holds a reference */
 };
 
 struct compat_map;
@@ -74,7 +128,32 @@ extern pthread_rwlock_t compat_fd_lock;
  * kernel converts in place itself, or cannot host the emulation). */
 bool compat_active(void);
 
+/* ---- VM types (vmtypes.c) ---------------------------------------------- */
+const struct compat_vm_type *compat_vm_type(unsigned long type);
+int  compat_create_vm(int kvm_fd, unsigned long type);	/* fd or -errno */
+int  compat_create_vcpu(struct compat_vm *cvm, int vm_fd, unsigned long id);
+/* The libgmem VM of cvm, made at the first need; called with
+ * compat_fd_lock held (either way). */
+int  compat_vm_lib(struct compat_vm *cvm, int vm_fd);
+/* Answers of KVM_CHECK_EXTENSION that the VM types change (*handled). */
+long compat_vm_type_cap(int fd, long cap, bool *handled);
+struct compat_vm *compat_vm_new(const struct compat_vm_type *t);
+void compat_vm_free(struct compat_vm *cvm);		/* refs reached 0 */
+void compat_vcpu_free(struct compat_vcpu *v);		/* refs reached 0 */
+void compat_slot_record(struct compat_vm *cvm, uint32_t slot, uint64_t gpa,
+			uint64_t size, uint64_t offset, struct compat_file *f);
+void compat_slots_forget(struct compat_file *f);
+
+/* ---- SEV-SNP (sev.c) ---------------------------------------------------- */
+int  compat_sev_encrypt_op(struct compat_vm *cvm, void *arg);
+int  compat_sev_vm_init(struct compat_vm *cvm);
+void compat_sev_vm_fini(struct compat_vm *cvm);
+
 /* ---- guest_memfds (file.c) -------------------------------------------- */
+/* A libgmem VM for a VM of type t (NULL: the default row) on the
+ * application's VM fd (or on none: for capability answers). */
+int  compat_new_lib_vm(struct gmem_vm **vm, const struct compat_vm_type *t,
+		       int app_vm_fd);
 int  compat_create_gmem(int vm_fd, void *arg);		/* fd or -errno */
 long compat_check_extension(int fd, long cap, bool *handled);
 int  compat_set_attributes(struct compat_file *f, void *arg);
