@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include "gmem/gmem.h"
+#include "gmem/snp.h"
 
 /* ---- the C library's functions (shim.c) ------------------------------- */
 struct compat_real {
@@ -38,7 +39,7 @@ int gmem__compat_fd(const struct gmem *g);
 void *gmem__compat_mem(const struct gmem *g);
 
 /* ---- tracked descriptors (fdtab.c) ------------------------------------ */
-enum compat_kind { COMPAT_VM = 1, COMPAT_GMEM, COMPAT_VCPU };
+enum compat_kind { COMPAT_VM = 1, COMPAT_GMEM, COMPAT_VCPU, COMPAT_SEVDEV };
 
 /* Every kind starts with this header, so a table entry says what it is. */
 struct compat_obj {
@@ -81,9 +82,11 @@ struct compat_vm {
 	struct compat_obj obj;		/* refs: the fd entry + one per file
 					 * and per vCPU */
 	const struct compat_vm_type *type;
+	int fd;				/* the application's VM fd */
 	struct gmem_vm *vm;		/* made at the first need */
 	pthread_mutex_t lock;		/* vcpus, priv, memslots */
 	struct compat_vcpu *vcpus;	/* in creation order */
+	unsigned nr_vcpus_created;	/* KVM's created_vcpus */
 	void *priv;			/* the row's state */
 	struct compat_slot *slots;	/* gmem-backed memslots */
 };
@@ -138,16 +141,39 @@ int  compat_vm_lib(struct compat_vm *cvm, int vm_fd);
 /* Answers of KVM_CHECK_EXTENSION that the VM types change (*handled). */
 long compat_vm_type_cap(int fd, long cap, bool *handled);
 struct compat_vm *compat_vm_new(const struct compat_vm_type *t);
+long compat_dev_attr(int fd, bool get, void *arg, bool *handled);
 void compat_vm_free(struct compat_vm *cvm);		/* refs reached 0 */
 void compat_vcpu_free(struct compat_vcpu *v);		/* refs reached 0 */
 void compat_slot_record(struct compat_vm *cvm, uint32_t slot, uint64_t gpa,
 			uint64_t size, uint64_t offset, struct compat_file *f);
 void compat_slots_forget(struct compat_file *f);
+/* KVM_SET_MEMORY_ATTRIBUTES on the fd of a VM whose type has private
+ * memory; called with compat_fd_lock read. */
+int  compat_vm_set_attributes(struct compat_vm *cvm, void *arg);
+/* The gmem-backed memslot holding gpa: its file and the file offset of
+ * gpa, and the bytes left in the slot from gpa; false if none.  Called
+ * with cvm->lock held. */
+bool compat_slot_find(struct compat_vm *cvm, uint64_t gpa,
+		      struct compat_file **f, uint64_t *off, uint64_t *left);
 
 /* ---- SEV-SNP (sev.c) ---------------------------------------------------- */
 int  compat_sev_encrypt_op(struct compat_vm *cvm, void *arg);
 int  compat_sev_vm_init(struct compat_vm *cvm);
 void compat_sev_vm_fini(struct compat_vm *cvm);
+/* GMEM_COMPAT_LOG: one line per call (a newline is added). */
+void compat_sev_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- /dev/sev (sevdev.c) ------------------------------------------------ */
+int  compat_sevdev_ioctl(unsigned long req, void *arg);
+bool compat_is_sevdev(int fd);
+void compat_sev_guests_add(int n);
+
+/* ---- the modelled firmware's CPUID policy (sev_cpuid.c) ----------------- */
+struct compat_snp_cpuid;
+int  compat_snp_cpuid_new(struct compat_snp_cpuid **p);
+void compat_snp_cpuid_free(struct compat_snp_cpuid *p);
+int  compat_snp_cpuid_check(void *policy, struct gmem_snp_cpuid_table *t,
+			    unsigned *nchanged);
 
 /* ---- guest_memfds (file.c) -------------------------------------------- */
 /* A libgmem VM for a VM of type t (NULL: the default row) on the
@@ -157,6 +183,8 @@ int  compat_new_lib_vm(struct gmem_vm **vm, const struct compat_vm_type *t,
 int  compat_create_gmem(int vm_fd, void *arg);		/* fd or -errno */
 long compat_check_extension(int fd, long cap, bool *handled);
 int  compat_set_attributes(struct compat_file *f, void *arg);
+int  compat_file_convert(struct compat_file *f, uint64_t off, uint64_t size,
+			 uint64_t attributes);
 int  compat_set_region2(int vm_fd, void *arg);
 int  compat_fallocate(struct compat_file *f, int mode, off_t off, off_t len);
 void compat_obj_put(struct compat_obj *o);

@@ -83,6 +83,9 @@ void compat_obj_put(struct compat_obj *o)
 	case COMPAT_VM:
 		compat_vm_free((struct compat_vm *)o);
 		break;
+	case COMPAT_SEVDEV:
+		free(o);
+		break;
 	}
 }
 
@@ -112,6 +115,7 @@ static int vm_of(int vm_fd, struct compat_vm **cvmp, bool *is_new)
 	cvm = compat_vm_new(compat_vm_type(KVM_X86_DEFAULT_VM));
 	if (!cvm)
 		return -ENOMEM;
+	cvm->fd = vm_fd;
 	ret = compat_vm_lib(cvm, vm_fd);
 	if (!ret)
 		ret = compat_fd_set(vm_fd, &cvm->obj);
@@ -311,6 +315,22 @@ int compat_set_attributes(struct compat_file *f, void *arg)
 	pthread_mutex_unlock(&f->lock);
 	if (ret)	/* the kernel copies the struct back only on failure */
 		u->error_offset = a.error_offset;
+	return ret;
+}
+
+/* A conversion of [off, off + size) the shim makes itself (the VM-fd
+ * KVM_SET_MEMORY_ATTRIBUTES of a confidential VM type): 0 or -errno. */
+int compat_file_convert(struct compat_file *f, uint64_t off, uint64_t size,
+			uint64_t attributes)
+{
+	struct gmem_attributes2 a = {
+		.offset = off, .size = size, .attributes = attributes,
+	};
+	int ret;
+
+	pthread_mutex_lock(&f->lock);
+	ret = convert(f, &a);
+	pthread_mutex_unlock(&f->lock);
 	return ret;
 }
 

@@ -196,7 +196,8 @@ static int ioctl_kvm(int fd, unsigned long req, void *arg)
 	long r;
 
 	if (req != KVM_CREATE_GUEST_MEMFD && req != KVM_CHECK_EXTENSION &&
-	    req != KVM_CREATE_VM)
+	    req != KVM_CREATE_VM && req != KVM_GET_DEVICE_ATTR &&
+	    req != KVM_HAS_DEVICE_ATTR)
 		return compat_real.ioctl(fd, req, arg);
 	if (!compat_active())
 		return compat_real.ioctl(fd, req, arg);
@@ -204,6 +205,10 @@ static int ioctl_kvm(int fd, unsigned long req, void *arg)
 		return ret_errno(compat_create_gmem(fd, arg));
 	if (req == KVM_CREATE_VM)
 		return ret_errno(compat_create_vm(fd, (unsigned long)arg));
+	if (req == KVM_GET_DEVICE_ATTR || req == KVM_HAS_DEVICE_ATTR) {
+		r = compat_dev_attr(fd, req == KVM_GET_DEVICE_ATTR, arg, &handled);
+		return handled ? ret_errno((int)r) : compat_real.ioctl(fd, req, arg);
+	}
 	r = compat_check_extension(fd, (long)arg, &handled);
 	if (!handled)
 		r = compat_vm_type_cap(fd, (long)arg, &handled);
@@ -235,6 +240,8 @@ static int ioctl_tracked(int fd, unsigned long req, void *arg)
 	case KVM_SET_USER_MEMORY_REGION2:
 	case KVM_CREATE_VCPU:
 	case KVM_MEMORY_ENCRYPT_OP:
+	case KVM_SET_MEMORY_ATTRIBUTES:
+	case SEV_ISSUE_CMD:
 		break;
 	case KVM_CREATE_GUEST_MEMFD:
 	case KVM_CHECK_EXTENSION:
@@ -253,6 +260,12 @@ static int ioctl_tracked(int fd, unsigned long req, void *arg)
 		ret = ret_errno(compat_set_region2(fd, arg));
 	else if (o && o->kind == COMPAT_VM && req == KVM_MEMORY_ENCRYPT_OP)
 		ret = encrypt_op((struct compat_vm *)o, fd, arg);
+	else if (o && o->kind == COMPAT_VM && req == KVM_SET_MEMORY_ATTRIBUTES) {
+		ret = compat_vm_set_attributes((struct compat_vm *)o, arg);
+		ret = ret == -ENOTTY ? compat_real.ioctl(fd, req, arg)
+				     : ret_errno(ret);
+	} else if (o && o->kind == COMPAT_SEVDEV)
+		ret = ret_errno(compat_sevdev_ioctl(req, arg));
 	else if (o && o->kind == COMPAT_VM && req == KVM_CREATE_VCPU) {
 		struct compat_vm *cvm = (struct compat_vm *)o;
 

@@ -166,6 +166,7 @@ int compat_create_vm(int kvm_fd, unsigned long type)
 		compat_obj_put(&cvm->obj);
 		return ret;
 	}
+	cvm->fd = fd;
 	pthread_rwlock_wrlock(&compat_fd_lock);
 	ret = compat_fd_set(fd, &cvm->obj);
 	pthread_rwlock_unlock(&compat_fd_lock);
@@ -207,6 +208,7 @@ int compat_create_vcpu(struct compat_vm *cvm, int vm_fd, unsigned long id)
 		for (pp = &cvm->vcpus; *pp; pp = &(*pp)->next)
 			;
 		*pp = v;
+		cvm->nr_vcpus_created++;
 		pthread_mutex_unlock(&cvm->lock);
 	}
 	pthread_rwlock_unlock(&compat_fd_lock);
@@ -299,4 +301,107 @@ void compat_slots_forget(struct compat_file *f)
 		}
 	}
 	pthread_mutex_unlock(&cvm->lock);
+}
+
+bool compat_slot_find(struct compat_vm *cvm, uint64_t gpa,
+		      struct compat_file **f, uint64_t *off, uint64_t *left)
+{
+	for (struct compat_slot *s = cvm->slots; s; s = s->next) {
+		if (gpa >= s->gpa && gpa - s->gpa < s->size) {
+			*f = s->f;
+			*off = s->offset + (gpa - s->gpa);
+			*left = s->size - (gpa - s->gpa);
+			return true;
+		}
+	}
+	return false;
+}
+
+static long type_cap(const struct compat_vm *cvm, long cap)
+{
+	for (const struct compat_cap *c = cvm->type->caps; c && c->cap; c++)
+		if (c->cap == cap)
+			return c->val;
+	return 0;
+}
+
+/*
+ * KVM_SET_MEMORY_ATTRIBUTES on the VM fd (the per-GPA attributes of a VM
+ * with private memory): the kernel's checks (flags, unknown attributes,
+ * size 0, alignment, overflow: EINVAL), then each part of the range that
+ * a memslot of one of the shim's guest_memfds holds is converted in that
+ * file (UNSPECIFIED content mode).  GPAs no such memslot holds take the
+ * attribute in the kernel's table only, which the shim does not keep.
+ */
+int compat_vm_set_attributes(struct compat_vm *cvm, void *arg)
+{
+	struct kvm_memory_attributes a;
+	uint64_t gpa, end;
+	int ret = 0;
+
+	if (!(type_cap(cvm, KVM_CAP_MEMORY_ATTRIBUTES) & KVM_MEMORY_ATTRIBUTE_PRIVATE))
+		return -ENOTTY;		/* the default VM underneath has none */
+	if (!arg)
+		return -EFAULT;
+	memcpy(&a, arg, sizeof(a));
+	if (a.flags || (a.attributes & ~(uint64_t)KVM_MEMORY_ATTRIBUTE_PRIVATE) ||
+	    !a.size || a.address + a.size <= a.address ||
+	    (a.address | a.size) & (GMEM_PAGE_SIZE - 1))
+		return -EINVAL;
+	gpa = a.address;
+	end = a.address + a.size;
+	pthread_mutex_lock(&cvm->lock);
+	while (gpa < end && !ret) {
+		struct compat_file *f;
+		uint64_t off, left, n;
+
+		if (!compat_slot_find(cvm, gpa, &f, &off, &left)) {
+			/* The next memslot start above gpa, if any. */
+			uint64_t next = end;
+
+			for (struct compat_slot *s = cvm->slots; s; s = s->next)
+				if (s->gpa > gpa && s->gpa < next)
+					next = s->gpa;
+			gpa = next;
+			continue;
+		}
+		n = end - gpa < left ? end - gpa : left;
+		ret = compat_file_convert(f, off, n, a.attributes);
+		gpa += n;
+	}
+	pthread_mutex_unlock(&cvm->lock);
+	compat_sev_log("kvm: KVM_SET_MEMORY_ATTRIBUTES address=%#llx size=%#llx "
+		       "attributes=%#llx -> %d", (unsigned long long)a.address,
+		       (unsigned long long)a.size,
+		       (unsigned long long)a.attributes, ret);
+	return ret;
+}
+
+/*
+ * KVM_GET_DEVICE_ATTR / KVM_HAS_DEVICE_ATTR on /dev/kvm, group
+ * KVM_X86_GRP_SEV (sev_dev_get_attr()): the VMSA features KVM_SEV_INIT2
+ * accepts on this modelled host; any other attribute of the group is
+ * ENXIO.  Other groups and descriptors are the kernel's (*handled false).
+ */
+long compat_dev_attr(int fd, bool get, void *arg, bool *handled)
+{
+	struct kvm_device_attr a;
+
+	*handled = false;
+	if (!arg || compat_fd_get(fd))
+		return 0;
+	memcpy(&a, arg, sizeof(a));
+	if (a.group != KVM_X86_GRP_SEV)
+		return 0;
+	*handled = true;
+	if (a.attr != KVM_X86_SEV_VMSA_FEATURES)
+		return -ENXIO;
+	if (get) {
+		uint64_t v = GMEM_SVM_SEV_FEAT_DEBUG_SWAP;
+
+		if (!a.addr)
+			return -EFAULT;
+		memcpy((void *)(uintptr_t)a.addr, &v, sizeof(v));
+	}
+	return 0;
 }
