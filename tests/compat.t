@@ -46,8 +46,10 @@ trap 'rm -rf "$out"' EXIT
 
 # The shim exports the functions it interposes and nothing else.
 if command -v nm >/dev/null 2>&1; then
-	syms=$(nm -D --defined-only "$shim" | awk '$2 ~ /^[TWiV]$/ { print $3 }' | sort | tr '\n' ' ')
-	want="close fallocate fallocate64 ioctl mmap mmap64 mremap munmap "
+	syms=$(nm -D --defined-only "$shim" | awk '$2 ~ /^[TWiV]$/ { print $3 }' | LC_ALL=C sort | tr '\n' ' ')
+	want=$(printf '%s\n' close fallocate fallocate64 ioctl mmap mmap64 mremap \
+		munmap open open64 openat openat64 __open_2 __open64_2 __openat_2 \
+		__openat64_2 | LC_ALL=C sort | tr '\n' ' ')
 	[ "$syms" = "$want" ]
 	t $? "libgmem-compat.so exports only the interposed functions ($syms)"
 else
