@@ -56,7 +56,7 @@ else
 	skip "no nm to list the shim's exports"
 fi
 
-progs="caps convert mmap punch vcpu threads maxmap overhead vmtypes"
+progs="caps convert mmap punch vcpu threads maxmap overhead vmtypes snp_launch"
 cflags="-std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE -pthread -I$top/include -I$top/tests"
 case "$san" in *-fsanitize=*) sanitized=1 ;; *) sanitized=0 ;; esac
 
@@ -152,7 +152,7 @@ for p in caps convert; do
 done
 check_pass convert "(sw_protected, seed, after finalize)" \
 	GMEM_COMPAT_PLATFORM=sw_protected GMEM_COMPAT_PHASE=finalized
-for p in mmap punch vcpu threads vmtypes; do
+for p in mmap punch vcpu threads vmtypes snp_launch; do
 	check_pass $p "(platform default, policy seed)"
 done
 # The shim's own limit (a kernel converting in place has none): with it
