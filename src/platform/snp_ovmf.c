@@ -64,25 +64,25 @@ static int take_entry(struct gmem__ovmf *o, const uint8_t *guid,
 		      const uint8_t *d, size_t len, const char **why)
 {
 	if (!memcmp(guid, guid_reset, 16)) {
-		if (o->has_reset_block)
-			return bad(why, "GUID table: SEV-ES reset block entry repeated");
 		if (len < 4)
 			return bad(why, "GUID table: SEV-ES reset block entry shorter than 4 bytes");
+		if (o->has_reset_block)
+			return bad(why, "GUID table: SEV-ES reset block entry repeated");
 		o->has_reset_block = true;
 		o->reset_eip = le32(d);
 	} else if (!memcmp(guid, guid_hashes, 16)) {
-		if (o->has_hash_table)
-			return bad(why, "GUID table: SEV hash table entry repeated");
 		if (len < 8)
 			return bad(why, "GUID table: SEV hash table entry shorter than 8 bytes");
+		if (o->has_hash_table)
+			return bad(why, "GUID table: SEV hash table entry repeated");
 		o->has_hash_table = true;
 		o->hash_table_gpa = le32(d);
 		o->hash_table_size = le32(d + 4);
 	} else if (!memcmp(guid, guid_metadata, 16)) {
-		if (o->has_metadata)
-			return bad(why, "GUID table: SEV metadata entry repeated");
 		if (len < 4)
 			return bad(why, "GUID table: SEV metadata entry shorter than 4 bytes");
+		if (o->has_metadata)
+			return bad(why, "GUID table: SEV metadata entry repeated");
 		o->has_metadata = true;
 		o->metadata_offset = le32(d);
 	}
