@@ -28,13 +28,14 @@ FUZZ_SAN     := fuzzer-no-link,address,undefined
 # The sanitized library comes from this Makefile run with these settings.
 FUZZ_LIBDIR  := build-$(subst $(comma),-,$(FUZZ_SAN))
 FUZZ_OUT     ?= build-fuzz
-FUZZ_ALL     := fuzz_api fuzz_cpuid $(if $(wildcard tools/gmemctl/scenario.c),fuzz_scenario)
+FUZZ_ALL     := fuzz_api fuzz_cpuid fuzz_ovmf $(if $(wildcard tools/gmemctl/scenario.c),fuzz_scenario)
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_CFLAGS  := -std=gnu11 $(WARN) -O1 -g -fno-omit-frame-pointer \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-D_GNU_SOURCE -Iinclude -Isrc -Itests -Itools/gmemctl
 FUZZ_MAXLEN_fuzz_api      := 512
 FUZZ_MAXLEN_fuzz_cpuid    := 3088
+FUZZ_MAXLEN_fuzz_ovmf     := 16384
 FUZZ_MAXLEN_fuzz_scenario := 4096
 FUZZ_EXTRA_fuzz_scenario  := $(FUZZ_LIBDIR)/obj/tools/gmemctl/scenario.o
 
@@ -74,6 +75,7 @@ fuzz: fuzz-build
 			$$([ $$t = fuzz_api ] && echo -len_control=0) \
 			-max_len=$$(case $$t in fuzz_api) echo $(FUZZ_MAXLEN_fuzz_api);; \
 				fuzz_cpuid) echo $(FUZZ_MAXLEN_fuzz_cpuid);; \
+				fuzz_ovmf) echo $(FUZZ_MAXLEN_fuzz_ovmf);; \
 				*) echo $(FUZZ_MAXLEN_fuzz_scenario);; esac) \
 			-artifact_prefix=$(FUZZ_OUT)/artifacts/$$t- \
 			$(FUZZ_OUT)/corpus/$$t fuzz/corpus/$$t \
