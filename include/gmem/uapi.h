@@ -8,7 +8,8 @@
  * attributes and KVM_EXIT_MEMORY_FAULT (Linux 6.8); GUEST_MEMFD_FLAG_MMAP
  * (6.17), GUEST_MEMFD_FLAG_INIT_SHARED and KVM_CAP_GUEST_MEMFD_FLAGS (6.18);
  * KVM_SET_MEMORY_ATTRIBUTES2 and the content modes from the series
- * "guest_memfd: In-place conversion support" (RFC v5, not in a release).
+ * "guest_memfd: In-place conversion support" (RFC v5; v8 keeps the struct
+ * and drops the content flags; not in a release).
  * The SEV-SNP launch structures follow <linux/kvm.h> of Linux 6.11.
  */
 #ifndef GMEM_UAPI_H
@@ -34,13 +35,20 @@
 #ifndef KVM_CAP_GUEST_MEMFD_FLAGS
 #define KVM_CAP_GUEST_MEMFD_FLAGS 244		/* 6.18 */
 #endif
-/* The series' capabilities moved between revisions (249/250 in v4 and v5):
- * probe by trying KVM_SET_MEMORY_ATTRIBUTES2, never by number alone. */
+/* The series' capabilities moved between revisions: RFC v5 had
+ * KVM_CAP_MEMORY_ATTRIBUTES2 = 249 and the content modes at 250; v8 has
+ * KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES = 250 (the attributes a guest_memfd
+ * of that VM supports: KVM_MEMORY_ATTRIBUTE_PRIVATE) and no content modes,
+ * and Linux 7.2 gives 249 to KVM_CAP_S390_HPAGE_2G.  Probe by trying
+ * KVM_SET_MEMORY_ATTRIBUTES2, never by number alone. */
 #ifndef KVM_CAP_MEMORY_ATTRIBUTES2
 #define KVM_CAP_MEMORY_ATTRIBUTES2 249		/* RFC v5 */
 #endif
 #ifndef KVM_CAP_GUEST_MEMFD_CONTENT_MODES
 #define KVM_CAP_GUEST_MEMFD_CONTENT_MODES 250	/* RFC v5 */
+#endif
+#ifndef KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES
+#define KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES 250	/* v8 */
 #endif
 
 /* ---- VM types (x86) ---------------------------------------------------- */
