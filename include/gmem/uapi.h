@@ -231,4 +231,22 @@ _Static_assert(sizeof(struct gmem_kvm_sev_snp_launch_finish) == 88,
 #define SEV_RET_INVALID_PARAM 0x16
 #endif
 
+/* ---- /sys/kernel/debug/gup_test (CONFIG_GUP_TEST, mm/gup_test.h) -------- */
+/* Long-term GUP pins of user pages held until STOP: the kernel's own way to
+ * give a guest_memfd page an elevated reference (the series' selftests use
+ * it for KVM_SET_MEMORY_ATTRIBUTES2's EAGAIN).  Not an installed header. */
+struct gmem_pin_longterm_test {
+	__u64 addr;
+	__u64 size;
+	__u32 flags;
+};
+_Static_assert(sizeof(struct gmem_pin_longterm_test) == 24,
+	       "struct pin_longterm_test is 24 bytes");
+#ifndef PIN_LONGTERM_TEST_START
+#define PIN_LONGTERM_TEST_START _IOW('g', 7, struct gmem_pin_longterm_test)
+#define PIN_LONGTERM_TEST_STOP  _IO('g', 8)
+#define PIN_LONGTERM_TEST_FLAG_USE_WRITE 1
+#define PIN_LONGTERM_TEST_FLAG_USE_FAST  2
+#endif
+
 #endif /* GMEM_UAPI_H */

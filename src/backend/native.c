@@ -134,8 +134,12 @@ static int native_set_attributes(struct gmem *g, struct gmem_attributes2 *a)
 	pthread_rwlock_wrlock(&g->lock);
 	/* Room for the mirror's update first: it cannot fail afterwards. */
 	ret = rs_reserve(g->attrs, 1);
-	if (ret)
+	if (!ret)
+		ret = gmem__fault_check(GMEM_FI_IOCTL);	/* tests: a failing kernel */
+	if (ret) {
+		a->error_offset = a->offset;	/* as the kernel's -ENOMEM does */
 		goto out;
+	}
 	if (gmem__kvm_ioctl(g->fd, KVM_SET_MEMORY_ATTRIBUTES2, &k)) {
 		ret = -errno;
 		/* The kernel copies the struct back only on failure. */
