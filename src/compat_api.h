@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What libgmem-compat (compat/) may use of the library beyond its public
+ * API.  The shim links the library's objects (mk/compat.mk), so every
+ * external symbol of src/ would resolve; this header is the line drawn
+ * instead.  compat/ includes the public headers (gmem/gmem.h, gmem/uapi.h,
+ * gmem/snp.h) and this one, and nothing else from src/; what the shim needs
+ * from inside the library is added here, as an entry point of
+ * src/compat_vm.c, which includes this header too so that the compiler
+ * holds both sides to the same declarations.
+ */
+#ifndef GMEM_COMPAT_API_H
+#define GMEM_COMPAT_API_H
+
+#include <stdbool.h>
+
+#include "gmem/gmem.h"
+
+/* A kvm-backend VM on the application's KVM VM app_vm_fd (duplicated, so
+ * the KVM VM lives as long as the library's files on it); app_vm_fd < 0: a
+ * VM that only answers capability and policy queries.  0 or -errno. */
+int gmem__compat_vm_create(struct gmem_vm **vm, const char *platform,
+			   const char *policy, int app_vm_fd);
+/* The library's own descriptor of g's guest_memfd, or -EFAULT. */
+int gmem__compat_fd(const struct gmem *g);
+/* The library's own mapping of all of g (never covered), or NULL. */
+void *gmem__compat_mem(const struct gmem *g);
+
+/* What capability number cap answers under the policy, in the numbering
+ * of the series' revision the policy follows (src/policy.c):
+ * GMEM_CAP_ATTRIBUTES (1: KVM_MEMORY_ATTRIBUTE_PRIVATE),
+ * GMEM_CAP_CONTENT_MODES (2: the content flags of the VM's table),
+ * GMEM_CAP_ZERO (3: 0, not in that kernel), 0 (a number the kernel
+ * answers), -EINVAL (unknown policy). */
+int gmem__compat_policy_cap(const char *policy, long cap);
+/* Does a launch update without a source populate in place (v8)? */
+bool gmem__compat_policy_inplace_launch(const char *policy);
+/* Is a non-zero error_offset on input accepted and left (v8)? */
+bool gmem__compat_policy_error_offset_in(const char *policy);
+
+#endif
