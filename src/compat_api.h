@@ -37,5 +37,9 @@ int gmem__compat_policy_cap(const char *policy, long cap);
 bool gmem__compat_policy_inplace_launch(const char *policy);
 /* Is a non-zero error_offset on input accepted and left (v8)? */
 bool gmem__compat_policy_error_offset_in(const char *policy);
+/* Where the application's memslot puts g's offset 0 in the guest: the
+ * vendor models measure and encrypt by GPA.  No memslot of the library's
+ * own is made.  0 or -EINVAL / -EFAULT. */
+int gmem__compat_place(struct gmem *g, uint64_t gpa);
 
 #endif

@@ -105,3 +105,17 @@ bool gmem__compat_policy_error_offset_in(const char *policy)
 
 	return pol && pol->error_offset_in;
 }
+
+/* Pages already encrypted keep the address they were encrypted at: the
+ * shim places a file before its launch. */
+int gmem__compat_place(struct gmem *g, uint64_t gpa)
+{
+	if (!g)
+		return -EFAULT;
+	if (!PAGE_ALIGNED(gpa) || gpa + g->size < gpa)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&g->lock);
+	g->gpa = gpa;
+	pthread_rwlock_unlock(&g->lock);
+	return 0;
+}
