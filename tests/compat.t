@@ -56,7 +56,7 @@ else
 	skip "no nm to list the shim's exports"
 fi
 
-progs="caps convert mmap punch vcpu threads memslot dup maxmap overhead vmtypes snp_launch tdx"
+progs="caps convert mmap punch vcpu threads memslot dup maxmap overhead vmtypes snp_launch tdx swprot"
 cflags="-std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE -pthread -I$top/include -I$top/tests"
 case "$san" in *-fsanitize=*) sanitized=1 ;; *) sanitized=0 ;; esac
 
@@ -113,6 +113,7 @@ expected_failure() {
 	case $1 in
 	caps) echo '^not ok 1 - KVM_CAP_MEMORY_ATTRIBUTES2 = 0 on the VM fd' ;;
 	tdx) echo '^not ok 1 - KVM_CAP_VM_TYPES lists KVM_X86_TDX_VM' ;;
+	swprot) echo '^not ok 1 - KVM_CAP_VM_TYPES lists KVM_X86_SW_PROTECTED_VM' ;;
 	dup) echo '^not ok 1 - in-place conversion: KVM_SET_MEMORY_ATTRIBUTES2 on a dup of the guest_memfd (errno ENOTTY)' ;;
 	memslot) echo '^not ok 1 - offset ALIGN_DOWN(INT64_MAX): offset + size past the file is EINVAL (got success)' ;;
 	*) echo '^not ok 1 - in-place conversion: KVM_SET_MEMORY_ATTRIBUTES2 on a guest_memfd (errno ENOTTY)' ;;
@@ -158,9 +159,13 @@ check_pass convert "(sw_protected, seed, after finalize)" \
 for p in mmap punch vcpu threads memslot dup vmtypes snp_launch; do
 	check_pass $p "(platform default, policy seed)"
 done
-# TDX: v8's in-place population, and RFC v5's refusal of it.
+# TDX: v8's in-place population, and RFC v5's refusal of it; a
+# software-protected VM as the series' selftests drive one.
 for pol in upstream seed; do
 	check_pass tdx "(policy $pol)" GMEM_COMPAT_POLICY=$pol
+done
+for pol in upstream rfc-v5; do
+	check_pass swprot "(policy $pol)" GMEM_COMPAT_POLICY=$pol
 done
 # The shim's own limit (a kernel converting in place has none): with it
 # only.  A sanitizer runtime cannot work at the bound (it maps memory of
@@ -171,7 +176,7 @@ else
 	check_pass maxmap "(vm.max_map_count reached: ENOMEM, nothing changed)"
 fi
 
-for p in caps convert mmap punch vcpu threads memslot dup tdx; do
+for p in caps convert mmap punch vcpu threads memslot dup tdx swprot; do
 	check_fail $p "without the shim"
 done
 if [ $sanitized = 0 ]; then
