@@ -221,6 +221,23 @@ else
 	t $? "examples/convert with GMEM_BACKEND=native converts in place through the shim"
 fi
 
+# examples/tdx_launch.c: a TD launch and an in-place conversion in raw
+# ioctls, through the shim; without it the kernel has no TDX VM type.
+tdxex=$build/examples/tdx_launch
+if [ $sanitized = 1 ]; then
+	skip "examples/tdx_launch through the shim: built with $san"
+elif [ ! -x "$tdxex" ]; then
+	skip "no $tdxex"
+else
+	GMEM_COMPAT_POLICY=upstream GMEM_COMPAT_LOG="$out/tdx_launch.shimlog" \
+		LD_PRELOAD="$shim" "$tdxex" >"$out/tdx_launch.log" 2>&1 &&
+		grep -q 'the host reads zeros' "$out/tdx_launch.log" &&
+		grep -q '^tdx: MRTD [0-9a-f]\{96\}$' "$out/tdx_launch.shimlog"
+	t $? "examples/tdx_launch through the shim: launched, measured ($(sed -n 's/^tdx: MRTD \(.\{16\}\).*/MRTD \1.../p' "$out/tdx_launch.shimlog")), converted in place"
+	"$tdxex" >"$out/tdx_launch.plain.log" 2>&1
+	t $((! $?)) "examples/tdx_launch fails without the shim: $(head -1 "$out/tdx_launch.plain.log")"
+fi
+
 # The cost of the shim on other descriptors, in ns per call: the best of
 # three alternating runs each, with the real system calls (noisy: reported
 # only), then the shim's own work on an ioctl, measured above a stub that
