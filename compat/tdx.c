@@ -13,9 +13,9 @@
  *            bytes where the policy's revision has in-place population,
  *            v8), KVM_TDX_GET_CPUID (before finalize).
  *
- * The TDX module itself is modelled by the constants below (what
- * TDH.SYS.RD would report): the TD attributes and XFAM it lets KVM
- * configure and the CPUID leaves that are configurable.  Every command
+ * The TDX module itself is modelled in tdx_params.c (what TDH.SYS.RD
+ * would report: the TD attributes and XFAM it lets KVM configure, the
+ * configurable CPUID leaves), where the structs are checked too.  Every command
  * and the final MRTD go to the shim's log (GMEM_COMPAT_LOG, lines
  * starting "tdx: ").
  */
@@ -27,35 +27,9 @@
 
 #include "compat.h"
 #include "gmem/uapi.h"
+#include "tdx_params.h"
 
 #define PG GMEM_PAGE_SIZE
-
-/* ---- the modelled TDX module -------------------------------------------- */
-
-/* KVM offers SEPT_VE_DISABLE only (KVM_SUPPORTED_TDX_TD_ATTRS). */
-#define TD_ATTRS_SUPPORTED	TDX_TD_ATTR_SEPT_VE_DISABLE
-/* x87, SSE, AVX, AVX-512 (opmask, ZMM_Hi256, Hi16_ZMM), PKRU, AMX. */
-#define TD_XFAM_SUPPORTED	0x602e7ULL
-#define KVM_MAX_CPUID_ENTRIES	256
-#define TD_GPAW_SHARED_BIT	(1ULL << 47)	/* GPAW 48: the shared bit */
-
-struct td_cpuid_conf {
-	uint32_t function, index;
-	uint32_t eax, ebx, ecx, edx;	/* the bits KVM may configure */
-};
-
-/* The configurable leaves, with TSX (7.0 EBX HLE, RTM) and WAITPKG
- * (7.0 ECX) cleared as KVM reports them, and 0x80000008 EAX[23:16] (the
- * guest physical address width, KVM's GPAW interface) all ones. */
-static const struct td_cpuid_conf td_conf[] = {
-	{ 0x1,        0, 0x0fff3fff, 0x00ff0000, 0x31fffbff, 0xbfcbfbff },
-	{ 0x7,        0, 0x00000000, 0xdc2fe7e7, 0x19c07f5e, 0xbc1c4410 },
-	{ 0xd,        0, 0x000602e7, 0x00000000, 0x00000000, 0x00000000 },
-	{ 0xd,        1, 0x0000000f, 0x00000000, 0x00001800, 0x00000000 },
-	{ 0x80000001, 0, 0x00000000, 0x00000000, 0x00000121, 0x2c100800 },
-	{ 0x80000008, 0, 0x00ffffff, 0x00000200, 0x00000000, 0x00000000 },
-};
-#define TD_CONF_NR (sizeof(td_conf) / sizeof(td_conf[0]))
 
 /* ---- the TD ----------------------------------------------------------------- */
 
@@ -65,9 +39,7 @@ struct tdx_td {
 	pthread_mutex_t lock;		/* every command: the kernel's
 					 * tdx_vm_state_guard */
 	enum td_state state;
-	uint64_t attributes, xfam;
-	uint32_t nent;			/* INIT_VM's CPUID configuration */
-	struct kvm_cpuid_entry2 cpuid[TD_CONF_NR];
+	struct tdx_td_config conf;	/* what KVM_TDX_INIT_VM set */
 	unsigned long *vcpus;		/* ids of the initialized vCPUs */
 	size_t nr_vcpus;
 };
@@ -126,101 +98,35 @@ static const char *cmd_name(uint32_t id)
 
 /* ---- VM commands ------------------------------------------------------------ */
 
-static void conf_entry(struct kvm_cpuid_entry2 *e, const struct td_cpuid_conf *c)
-{
-	memset(e, 0, sizeof(*e));
-	e->function = c->function;
-	e->index = c->index;
-	e->eax = c->eax;
-	e->ebx = c->ebx;
-	e->ecx = c->ecx;
-	e->edx = c->edx;
-}
-
 /* tdx_get_capabilities(): the caller's nent must hold every configurable
  * leaf (-E2BIG); the whole struct is written, reserved words zero. */
 static int td_capabilities(const struct kvm_tdx_cmd *cmd)
 {
 	struct kvm_tdx_capabilities *u = (void *)(uintptr_t)cmd->data;
-	struct kvm_tdx_capabilities caps;
+	_Alignas(8) uint8_t buf[sizeof(struct kvm_tdx_capabilities) +
+				TDX_PARAMS_CONF_NR * sizeof(struct kvm_cpuid_entry2)];
+	struct kvm_tdx_capabilities *caps = (void *)buf;
+	int ret;
 
 	if (cmd->flags)
 		return -EINVAL;
 	if (!u)
 		return -EFAULT;
-	if (u->cpuid.nent < TD_CONF_NR)
-		return -E2BIG;
-	memset(&caps, 0, sizeof(caps));
-	caps.supported_attrs = TD_ATTRS_SUPPORTED;
-	caps.supported_xfam = TD_XFAM_SUPPORTED;
-	caps.user_tdvmcallinfo_1_r11 = 1ULL << 1;	/* SetupEventNotifyInterrupt */
-	caps.cpuid.nent = TD_CONF_NR;
-	memcpy(u, &caps, sizeof(caps));
-	for (size_t i = 0; i < TD_CONF_NR; i++)
-		conf_entry(&u->cpuid.entries[i], &td_conf[i]);
-	return 0;
+	caps->cpuid.nent = u->cpuid.nent < TDX_PARAMS_CONF_NR ? 0 : TDX_PARAMS_CONF_NR;
+	ret = tdx_params_capabilities(caps);
+	if (!ret)
+		memcpy(u, buf, sizeof(buf));
+	return ret;
 }
 
-static const struct kvm_cpuid_entry2 *find_entry(const struct kvm_cpuid2 *c,
-						 uint32_t function,
-						 uint32_t index)
-{
-	for (uint32_t i = 0; i < c->nent; i++)
-		if (c->entries[i].function == function &&
-		    c->entries[i].index == index)
-			return &c->entries[i];
-	return NULL;
-}
-
-/* setup_tdparams(): attributes, XFAM, the GPAW of CPUID 0x80000008
- * (48; 52 needs 5-level EPT, which the model has not), and every CPUID
- * entry a configurable leaf without TSX or WAITPKG. */
-static int td_params(struct compat_vm *cvm, struct tdx_td *td,
-		     const struct kvm_tdx_init_vm *iv)
-{
-	const struct kvm_cpuid_entry2 *e;
-	uint32_t copied = 0, gpaw;
-	bool busy;
-
-	pthread_mutex_lock(&cvm->lock);
-	busy = cvm->nr_vcpus_created != 0;
-	pthread_mutex_unlock(&cvm->lock);
-	if (busy)
-		return -EBUSY;
-	if (iv->attributes & ~TD_ATTRS_SUPPORTED)
-		return -EINVAL;
-	if (iv->xfam & ~TD_XFAM_SUPPORTED)
-		return -EINVAL;
-	e = find_entry(&iv->cpuid, 0x80000008, 0);
-	if (!e)
-		return -EINVAL;
-	gpaw = (e->eax >> 16) & 0xff;
-	if (gpaw != 48)
-		return -EINVAL;
-	td->nent = 0;
-	for (size_t i = 0; i < TD_CONF_NR; i++) {
-		e = find_entry(&iv->cpuid, td_conf[i].function, td_conf[i].index);
-		if (!e)
-			continue;
-		if (e->function == 7 && e->index == 0 &&
-		    ((e->ebx & ((1U << 4) | (1U << 11))) || (e->ecx & (1U << 5))))
-			return -EINVAL;		/* TSX, WAITPKG */
-		td->cpuid[td->nent++] = *e;
-		copied++;
-	}
-	if (copied != iv->cpuid.nent)
-		return -EINVAL;
-	return 0;
-}
-
-/* tdx_td_init(). */
+/* tdx_td_init(): once, before any vCPU (-EBUSY: setup_tdparams()). */
 static int td_init_vm(struct compat_vm *cvm, struct tdx_td *td,
 		      const struct kvm_tdx_cmd *cmd)
 {
 	const struct kvm_tdx_init_vm *u = (const void *)(uintptr_t)cmd->data;
-	struct kvm_tdx_init_vm *iv;
+	struct tdx_td_config conf;
 	uint32_t nent;
-	size_t len;
+	bool busy;
 	int ret;
 
 	if (td->state != TD_UNINITIALIZED)
@@ -230,28 +136,19 @@ static int td_init_vm(struct compat_vm *cvm, struct tdx_td *td,
 	if (!u)
 		return -EFAULT;
 	nent = u->cpuid.nent;
-	if (nent > KVM_MAX_CPUID_ENTRIES)
+	if (nent > TDX_PARAMS_MAX_CPUID)
 		return -E2BIG;
-	len = sizeof(*iv) + nent * sizeof(struct kvm_cpuid_entry2);
-	iv = malloc(len);
-	if (!iv)
-		return -ENOMEM;
-	memcpy(iv, u, len);
-	ret = 0;
-	for (size_t i = 0; i < sizeof(iv->reserved) / sizeof(iv->reserved[0]); i++)
-		if (iv->reserved[i])
-			ret = -EINVAL;
-	if (!ret && (iv->cpuid.padding || iv->cpuid.nent != nent))
-		ret = -EINVAL;
-	if (!ret)
-		ret = td_params(cvm, td, iv);
-	if (!ret) {
-		td->attributes = iv->attributes;
-		td->xfam = iv->xfam | 0x3;	/* x87 and SSE are fixed to 1 */
-		td->state = TD_INITIALIZED;
-	}
-	free(iv);
-	return ret;
+	ret = tdx_params_init_vm(u, tdx_params_init_vm_size(nent), &conf);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&cvm->lock);
+	busy = cvm->nr_vcpus_created != 0;
+	pthread_mutex_unlock(&cvm->lock);
+	if (busy)
+		return -EBUSY;
+	td->conf = conf;
+	td->state = TD_INITIALIZED;
+	return 0;
 }
 
 /* tdx_td_finalize(): TDH.MR.FINALIZE; MRTD is final. */
@@ -384,8 +281,7 @@ static int td_init_mem_region(struct compat_vm *cvm, struct tdx_td *td,
 {
 	struct kvm_tdx_init_mem_region *u = (void *)(uintptr_t)cmd->data;
 	struct kvm_tdx_init_mem_region r;
-	uint64_t end;
-	int ret = 0;
+	int ret;
 
 	if (!vcpu_initialized(td, v->id))
 		return -EINVAL;
@@ -394,11 +290,9 @@ static int td_init_mem_region(struct compat_vm *cvm, struct tdx_td *td,
 	if (!u)
 		return -EFAULT;
 	memcpy(&r, u, sizeof(r));
-	end = r.gpa + (r.nr_pages << 12);
-	if (r.source_addr % PG || r.gpa % PG || !r.nr_pages ||
-	    r.nr_pages > (UINT64_MAX >> 12) || end <= r.gpa ||
-	    r.gpa >= TD_GPAW_SHARED_BIT || end - 1 >= TD_GPAW_SHARED_BIT)
-		return -EINVAL;
+	ret = tdx_params_mem_region(&r);
+	if (ret)
+		return ret;
 	ret = compat_vm_lib(cvm, cvm->fd);
 	while (!ret && r.nr_pages) {
 		ret = add_page(cvm, r.gpa, r.source_addr,
@@ -414,55 +308,20 @@ static int td_init_mem_region(struct compat_vm *cvm, struct tdx_td *td,
 	return ret;
 }
 
-static int cmp_entry(const void *a, const void *b)
-{
-	const struct kvm_cpuid_entry2 *x = a, *y = b;
-
-	if (x->function != y->function)
-		return x->function < y->function ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
-}
-
-/* The CPUID the TDX module gives the TD: the configured leaves, with
- * leaves 0 and 0x80000000 reporting the highest of each range; in order. */
-static uint32_t td_cpuid(const struct tdx_td *td, struct kvm_cpuid_entry2 *out)
-{
-	uint32_t n = 0, max = 1, max_ext = 0x80000008;
-
-	memset(&out[n], 0, sizeof(out[n]));
-	out[n].function = 0;
-	out[n].ebx = 0x756e6547;	/* "GenuineIntel" */
-	out[n].edx = 0x49656e69;
-	out[n++].ecx = 0x6c65746e;
-	memset(&out[n], 0, sizeof(out[n]));
-	out[n++].function = 0x80000000;
-	for (uint32_t i = 0; i < td->nent; i++) {
-		out[n] = td->cpuid[i];
-		out[n].flags = 0;
-		if (out[n].function < 0x80000000 && out[n].function > max)
-			max = out[n].function;
-		n++;
-	}
-	out[0].eax = max;
-	out[1].eax = max_ext;
-	qsort(out, n, sizeof(*out), cmp_entry);
-	return n;
-}
-
 /* tdx_vcpu_get_cpuid(): -E2BIG with the needed nent written back when
  * the caller's is too small. */
 static int td_get_cpuid(struct tdx_td *td, struct compat_vcpu *v,
 			const struct kvm_tdx_cmd *cmd)
 {
 	struct kvm_cpuid2 *u = (void *)(uintptr_t)cmd->data;
-	struct kvm_cpuid_entry2 e[TD_CONF_NR + 2];
+	struct kvm_cpuid_entry2 e[TDX_PARAMS_CONF_NR + 2];
 	uint32_t n;
 
 	if (!u)
 		return -EFAULT;
 	if (!vcpu_initialized(td, v->id))
 		return -EIO;	/* TDH.VP.RD has no TDVPR to read */
-	n = td_cpuid(td, e);
+	n = tdx_params_td_cpuid(&td->conf, e);
 	if (u->nent < n) {
 		u->nent = n;
 		return -E2BIG;

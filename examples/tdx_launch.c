@@ -65,14 +65,13 @@ static int fail(const char *what)
 
 int main(void)
 {
-	struct {
-		struct kvm_tdx_capabilities caps;
-		struct kvm_cpuid_entry2 e[64];
-	} caps;
-	struct {
-		struct kvm_tdx_init_vm iv;
-		struct kvm_cpuid_entry2 e[1];
-	} init;
+	/* Structs ending in a CPUID array, with room for the entries. */
+	_Alignas(8) unsigned char caps_buf[sizeof(struct kvm_tdx_capabilities) +
+					   64 * sizeof(struct kvm_cpuid_entry2)];
+	_Alignas(8) unsigned char init_buf[sizeof(struct kvm_tdx_init_vm) +
+					   sizeof(struct kvm_cpuid_entry2)];
+	struct kvm_tdx_capabilities *caps = (void *)caps_buf;
+	struct kvm_tdx_init_vm *init = (void *)init_buf;
 	struct kvm_create_guest_memfd cg = {
 		.size = MEM_SIZE,
 		.flags = GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED,
@@ -100,20 +99,20 @@ int main(void)
 	vm = ioctl(kvm, KVM_CREATE_VM, KVM_X86_TDX_VM);
 	if (vm < 0)
 		return fail("KVM_CREATE_VM(KVM_X86_TDX_VM)");
-	memset(&caps, 0, sizeof(caps));
-	caps.caps.cpuid.nent = 64;
-	if (tdx(vm, KVM_TDX_CAPABILITIES, 0, &caps))
+	memset(caps_buf, 0, sizeof(caps_buf));
+	caps->cpuid.nent = 64;
+	if (tdx(vm, KVM_TDX_CAPABILITIES, 0, caps))
 		return fail("KVM_TDX_CAPABILITIES");
 	printf("   TD attributes %#llx, XFAM %#llx, %u configurable CPUID leaves\n",
-	       (unsigned long long)caps.caps.supported_attrs,
-	       (unsigned long long)caps.caps.supported_xfam, caps.caps.cpuid.nent);
-	memset(&init, 0, sizeof(init));
-	init.iv.attributes = caps.caps.supported_attrs & TDX_TD_ATTR_SEPT_VE_DISABLE;
-	init.iv.xfam = 0x3;			/* x87, SSE */
-	init.iv.cpuid.nent = 1;
-	init.e[0].function = 0x80000008;	/* GPAW 48: 4-level Secure EPT */
-	init.e[0].eax = (48 << 16) | (48 << 8) | 46;
-	if (tdx(vm, KVM_TDX_INIT_VM, 0, &init))
+	       (unsigned long long)caps->supported_attrs,
+	       (unsigned long long)caps->supported_xfam, caps->cpuid.nent);
+	memset(init_buf, 0, sizeof(init_buf));
+	init->attributes = caps->supported_attrs & TDX_TD_ATTR_SEPT_VE_DISABLE;
+	init->xfam = 0x3;			/* x87, SSE */
+	init->cpuid.nent = 1;
+	init->cpuid.entries[0].function = 0x80000008;	/* GPAW 48: 4-level S-EPT */
+	init->cpuid.entries[0].eax = (48 << 16) | (48 << 8) | 46;
+	if (tdx(vm, KVM_TDX_INIT_VM, 0, init))
 		return fail("KVM_TDX_INIT_VM");
 
 	printf("2. guest memory: a guest_memfd at GPA 0, mapped by the VMM\n");

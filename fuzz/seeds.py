@@ -159,6 +159,34 @@ def ovmf_seeds():
     return s
 
 
+def tdx_entry(function, index=0, eax=0, ebx=0, ecx=0, edx=0):
+    return struct.pack("<10I", function, index, 0, eax, ebx, ecx, edx, 0, 0, 0)
+
+
+def tdx_init_vm(attrs, xfam, entries, nent=None, reserved=0, padding=0):
+    hdr = struct.pack("<QQ", attrs, xfam) + bytes(18 * 8)
+    hdr += struct.pack("<Q", reserved) + bytes(11 * 8)
+    hdr += struct.pack("<II", len(entries) if nent is None else nent, padding)
+    return b"\x00" + hdr + b"".join(entries)
+
+
+def tdx_seeds():
+    gpaw48 = tdx_entry(0x80000008, eax=(48 << 16) | (48 << 8) | 46)
+    s = {}
+    s["init-vm"] = tdx_init_vm(1 << 28, 3, [tdx_entry(1, eax=0x806f8), gpaw48])
+    s["init-vm-all-leaves"] = tdx_init_vm(0, 3, [
+        tdx_entry(1), tdx_entry(7), tdx_entry(0xd), tdx_entry(0xd, 1),
+        tdx_entry(0x80000001), gpaw48])
+    s["init-vm-gpaw52"] = tdx_init_vm(0, 3, [tdx_entry(0x80000008, eax=52 << 16)])
+    s["init-vm-tsx"] = tdx_init_vm(0, 3, [tdx_entry(7, ebx=1 << 11), gpaw48])
+    s["init-vm-short"] = tdx_init_vm(0, 3, [gpaw48], nent=3)
+    s["init-vm-reserved"] = tdx_init_vm(0, 3, [gpaw48], reserved=1)
+    s["mem-region"] = b"\x01" + struct.pack("<QQQ", 0, 0x10000, 16)
+    s["mem-region-shared"] = b"\x01" + struct.pack("<QQQ", 0, 1 << 47, 1)
+    s["caps"] = b"\x02" + struct.pack("<I", 6)
+    return s
+
+
 def write(target, seeds):
     d = os.path.join("fuzz", "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -171,3 +199,4 @@ if __name__ == "__main__":
     write("fuzz_api", api_seeds())
     write("fuzz_cpuid", cpuid_seeds())
     write("fuzz_ovmf", ovmf_seeds())
+    write("fuzz_tdx", tdx_seeds())

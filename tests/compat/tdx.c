@@ -38,21 +38,24 @@ static const char *en(int e)
 	return e ? ename(e) : "success";
 }
 
+/* KVM_TDX_INIT_VM's struct with room for 4 CPUID entries (a struct
+ * ending in a flexible array cannot be a member). */
 struct init_vm {
-	struct kvm_tdx_init_vm iv;
-	struct kvm_cpuid_entry2 e[4];
+	_Alignas(8) uint8_t b[sizeof(struct kvm_tdx_init_vm) + 4 * sizeof(struct kvm_cpuid_entry2)];
 };
+#define IV(v) ((struct kvm_tdx_init_vm *)(void *)(v)->b)
+#define ENT(v) (IV(v)->cpuid.entries)
 
 static void init_vm_good(struct init_vm *v)
 {
 	memset(v, 0, sizeof(*v));
-	v->iv.attributes = TDX_TD_ATTR_SEPT_VE_DISABLE;
-	v->iv.xfam = 0x3;
-	v->iv.cpuid.nent = 2;
-	v->e[0].function = 0x1;
-	v->e[0].eax = 0x806f8;
-	v->e[1].function = 0x80000008;
-	v->e[1].eax = (48 << 16) | (48 << 8) | 46;	/* GPAW 48 */
+	IV(v)->attributes = TDX_TD_ATTR_SEPT_VE_DISABLE;
+	IV(v)->xfam = 0x3;
+	IV(v)->cpuid.nent = 2;
+	ENT(v)[0].function = 0x1;
+	ENT(v)[0].eax = 0x806f8;
+	ENT(v)[1].function = 0x80000008;
+	ENT(v)[1].eax = (48 << 16) | (48 << 8) | 46;	/* GPAW 48 */
 }
 
 /* A TD with one vCPU and a guest_memfd of NPAGES bound at GPA 0. */
@@ -137,36 +140,35 @@ static void launch(uint8_t fill, uint8_t extra, char mrtd[97])
 
 static void test_capabilities(int vm)
 {
-	struct {
-		struct kvm_tdx_capabilities c;
-		struct kvm_cpuid_entry2 e[32];
-	} caps;
+	_Alignas(8) uint8_t buf[sizeof(struct kvm_tdx_capabilities) +
+				32 * sizeof(struct kvm_cpuid_entry2)];
+	struct kvm_tdx_capabilities *caps = (void *)buf;
 	uint32_t want;
 	bool gpaw = false;
 	int e;
 
-	memset(&caps, 0, sizeof(caps));
-	e = tdx_op(vm, KVM_TDX_CAPABILITIES, 0, &caps, 0);
+	memset(buf, 0, sizeof(buf));
+	e = tdx_op(vm, KVM_TDX_CAPABILITIES, 0, caps, 0);
 	ok(e == E2BIG, "KVM_TDX_CAPABILITIES with nent 0: E2BIG (%s)", en(e));
-	caps.c.cpuid.nent = 32;
-	ok(tdx_op(vm, KVM_TDX_CAPABILITIES, 1, &caps, 0) == EINVAL, "... flags set: EINVAL");
-	ok(tdx_op(vm, KVM_TDX_CAPABILITIES, 0, &caps, 1) == EINVAL, "... hw_error set on input: EINVAL");
+	caps->cpuid.nent = 32;
+	ok(tdx_op(vm, KVM_TDX_CAPABILITIES, 1, caps, 0) == EINVAL, "... flags set: EINVAL");
+	ok(tdx_op(vm, KVM_TDX_CAPABILITIES, 0, caps, 1) == EINVAL, "... hw_error set on input: EINVAL");
 	ok(tdx_op(vm, KVM_TDX_CAPABILITIES, 0, NULL, 0) == EFAULT, "... no data: EFAULT");
-	caps.c.reserved[7] = 0xdead;
-	e = tdx_op(vm, KVM_TDX_CAPABILITIES, 0, &caps, 0);
-	want = caps.c.cpuid.nent;
-	ok(!e && want > 0 && want < 32 && !caps.c.reserved[7],
+	caps->reserved[7] = 0xdead;
+	e = tdx_op(vm, KVM_TDX_CAPABILITIES, 0, caps, 0);
+	want = caps->cpuid.nent;
+	ok(!e && want > 0 && want < 32 && !caps->reserved[7],
 	   "KVM_TDX_CAPABILITIES: %u configurable CPUID leaves, the struct written whole (%s)",
 	   want, en(e));
-	ok(caps.c.supported_attrs == TDX_TD_ATTR_SEPT_VE_DISABLE && (caps.c.supported_xfam & 0x3) == 0x3,
+	ok(caps->supported_attrs == TDX_TD_ATTR_SEPT_VE_DISABLE && (caps->supported_xfam & 0x3) == 0x3,
 	   "attributes %#llx (SEPT_VE_DISABLE, as KVM offers), XFAM %#llx",
-	   (unsigned long long)caps.c.supported_attrs, (unsigned long long)caps.c.supported_xfam);
+	   (unsigned long long)caps->supported_attrs, (unsigned long long)caps->supported_xfam);
 	for (uint32_t i = 0; i < want && i < 32; i++)
-		if (caps.e[i].function == 0x80000008)
-			gpaw = ((caps.e[i].eax >> 16) & 0xff) == 0xff;
+		if (caps->cpuid.entries[i].function == 0x80000008)
+			gpaw = ((caps->cpuid.entries[i].eax >> 16) & 0xff) == 0xff;
 	ok(gpaw, "CPUID 0x80000008 EAX[23:16] (the GPAW) is configurable");
-	caps.c.cpuid.nent = want - 1;
-	ok(tdx_op(vm, KVM_TDX_CAPABILITIES, 0, &caps, 0) == E2BIG, "one entry short: E2BIG");
+	caps->cpuid.nent = want - 1;
+	ok(tdx_op(vm, KVM_TDX_CAPABILITIES, 0, caps, 0) == E2BIG, "one entry short: E2BIG");
 }
 
 static void test_init_vm(int vm)
@@ -177,34 +179,34 @@ static void test_init_vm(int vm)
 	init_vm_good(&v);
 	ok(tdx_op(vm, KVM_TDX_INIT_VM, 1, &v, 0) == EINVAL, "KVM_TDX_INIT_VM: flags set: EINVAL");
 	ok(tdx_op(vm, KVM_TDX_INIT_VM, 0, NULL, 0) == EFAULT, "... no data: EFAULT");
-	v.iv.reserved[11] = 1;
+	IV(&v)->reserved[11] = 1;
 	ok(tdx_op(vm, KVM_TDX_INIT_VM, 0, &v, 0) == EINVAL, "... a reserved word set: EINVAL");
 	init_vm_good(&v);
-	v.iv.cpuid.padding = 1;
+	IV(&v)->cpuid.padding = 1;
 	ok(tdx_op(vm, KVM_TDX_INIT_VM, 0, &v, 0) == EINVAL, "... cpuid.padding set: EINVAL");
 	init_vm_good(&v);
-	v.iv.cpuid.nent = 257;
+	IV(&v)->cpuid.nent = 257;
 	ok(tdx_op(vm, KVM_TDX_INIT_VM, 0, &v, 0) == E2BIG, "... more than 256 CPUID entries: E2BIG");
 	init_vm_good(&v);
-	v.iv.attributes |= TDX_TD_ATTR_DEBUG;
+	IV(&v)->attributes |= TDX_TD_ATTR_DEBUG;
 	ok(tdx_op(vm, KVM_TDX_INIT_VM, 0, &v, 0) == EINVAL, "... the DEBUG attribute KVM does not offer: EINVAL");
 	init_vm_good(&v);
-	v.iv.xfam = 1ULL << 62;
+	IV(&v)->xfam = 1ULL << 62;
 	ok(tdx_op(vm, KVM_TDX_INIT_VM, 0, &v, 0) == EINVAL, "... an unsupported XFAM bit: EINVAL");
 	init_vm_good(&v);
-	v.iv.cpuid.nent = 1;
+	IV(&v)->cpuid.nent = 1;
 	ok(tdx_op(vm, KVM_TDX_INIT_VM, 0, &v, 0) == EINVAL, "... no CPUID 0x80000008 (no GPAW): EINVAL");
 	init_vm_good(&v);
-	v.e[1].eax = (52 << 16) | 48;
+	ENT(&v)[1].eax = (52 << 16) | 48;
 	ok(tdx_op(vm, KVM_TDX_INIT_VM, 0, &v, 0) == EINVAL, "... GPAW 52 without 5-level EPT: EINVAL");
 	init_vm_good(&v);
-	v.iv.cpuid.nent = 3;
-	v.e[2].function = 0x2;
+	IV(&v)->cpuid.nent = 3;
+	ENT(&v)[2].function = 0x2;
 	ok(tdx_op(vm, KVM_TDX_INIT_VM, 0, &v, 0) == EINVAL, "... a CPUID leaf that is not configurable: EINVAL");
 	init_vm_good(&v);
-	v.iv.cpuid.nent = 3;
-	v.e[2].function = 0x7;
-	v.e[2].ebx = 1U << 11;	/* RTM */
+	IV(&v)->cpuid.nent = 3;
+	ENT(&v)[2].function = 0x7;
+	ENT(&v)[2].ebx = 1U << 11;	/* RTM */
 	ok(tdx_op(vm, KVM_TDX_INIT_VM, 0, &v, 0) == EINVAL, "... TSX in CPUID 7: EINVAL");
 	ok(tdx_op(vm, KVM_TDX_FINALIZE_VM, 0, NULL, 0) == EINVAL, "KVM_TDX_FINALIZE_VM before INIT_VM: EINVAL");
 	e = ioctl(vm, KVM_CREATE_VCPU, 0) < 0 ? errno : 0;
@@ -219,17 +221,15 @@ static void test_init_vm(int vm)
 
 static void test_vcpu(struct td *t)
 {
-	struct {
-		struct kvm_cpuid2 c;
-		struct kvm_cpuid_entry2 e[16];
-	} cpuid;
+	_Alignas(8) uint8_t buf[sizeof(struct kvm_cpuid2) + 16 * sizeof(struct kvm_cpuid_entry2)];
+	struct kvm_cpuid2 *cpuid = (void *)buf;
 	bool leaf0 = false, gpaw = false;
 	int e;
 
 	e = add_region(t->vcpu, 0, 0, 1, 0, NULL);
 	ok(e == EINVAL, "KVM_TDX_INIT_MEM_REGION before KVM_TDX_INIT_VCPU: EINVAL (%s)", en(e));
-	memset(&cpuid, 0, sizeof(cpuid));
-	ok(tdx_op(t->vcpu, KVM_TDX_GET_CPUID, 0, &cpuid, 0) == EIO,
+	memset(buf, 0, sizeof(buf));
+	ok(tdx_op(t->vcpu, KVM_TDX_GET_CPUID, 0, cpuid, 0) == EIO,
 	   "KVM_TDX_GET_CPUID before KVM_TDX_INIT_VCPU: EIO");
 	ok(tdx_op(t->vcpu, KVM_TDX_INIT_VCPU, 1, NULL, 0) == EINVAL, "KVM_TDX_INIT_VCPU: flags set: EINVAL");
 	ok(tdx_op(t->vcpu, KVM_TDX_INIT_VCPU, 0, NULL, 1) == EINVAL, "... hw_error set: EINVAL");
@@ -237,18 +237,18 @@ static void test_vcpu(struct td *t)
 	ok(!e, "KVM_TDX_INIT_VCPU, RCX 0x1000 (%s)", en(e));
 	ok(tdx_op(t->vcpu, KVM_TDX_INIT_VCPU, 0, NULL, 0) == EINVAL, "... twice: EINVAL");
 
-	e = tdx_op(t->vcpu, KVM_TDX_GET_CPUID, 0, &cpuid, 0);
-	ok(e == E2BIG && cpuid.c.nent > 0, "KVM_TDX_GET_CPUID with nent 0: E2BIG, nent says %u", cpuid.c.nent);
-	e = tdx_op(t->vcpu, KVM_TDX_GET_CPUID, 0, &cpuid, 0);
-	for (uint32_t i = 0; !e && i < cpuid.c.nent; i++) {
-		leaf0 |= cpuid.e[i].function == 0 && cpuid.e[i].eax >= 1;
-		gpaw |= cpuid.e[i].function == 0x80000008 &&
-			((cpuid.e[i].eax >> 16) & 0xff) == 48;
+	e = tdx_op(t->vcpu, KVM_TDX_GET_CPUID, 0, cpuid, 0);
+	ok(e == E2BIG && cpuid->nent > 0, "KVM_TDX_GET_CPUID with nent 0: E2BIG, nent says %u", cpuid->nent);
+	e = tdx_op(t->vcpu, KVM_TDX_GET_CPUID, 0, cpuid, 0);
+	for (uint32_t i = 0; !e && i < cpuid->nent; i++) {
+		leaf0 |= cpuid->entries[i].function == 0 && cpuid->entries[i].eax >= 1;
+		gpaw |= cpuid->entries[i].function == 0x80000008 &&
+			((cpuid->entries[i].eax >> 16) & 0xff) == 48;
 	}
 	ok(!e && leaf0 && gpaw, "KVM_TDX_GET_CPUID: %u entries, leaf 0 and the configured GPAW (%s)",
-	   cpuid.c.nent, en(e));
+	   cpuid->nent, en(e));
 	ok(tdx_op(t->vcpu, KVM_TDX_GET_CPUID, 0, NULL, 0) == EFAULT, "... no data: EFAULT");
-	ok(tdx_op(t->vcpu, KVM_TDX_CAPABILITIES, 0, &cpuid, 0) == EINVAL, "a VM command on the vCPU fd: EINVAL");
+	ok(tdx_op(t->vcpu, KVM_TDX_CAPABILITIES, 0, cpuid, 0) == EINVAL, "a VM command on the vCPU fd: EINVAL");
 }
 
 static void test_mem_region(struct td *t)
