@@ -32,13 +32,16 @@ skip_all() {
 }
 
 [ -n "$tree" ] || skip_all "SERIES_TREE is not set (series-kernel/build OUT --tree-only makes one)"
-[ -f "$src/guest_memfd_test.c" ] && [ -d "$tree/build/usr/include" ] ||
+if [ ! -f "$src/guest_memfd_test.c" ] || [ ! -d "$tree/build/usr/include" ]; then
 	skip_all "no series tree with its selftests and headers at $tree"
+fi
 case "${GMEM_SANFLAGS:-}" in
 *-fsanitize=*) skip_all "the selftests are not built with the sanitizer; the shim is (needs a plain build)" ;;
 esac
 [ -f "$shim" ] || skip_all "$shim is not built"
-[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip_all "/dev/kvm is not available"
+if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+	skip_all "/dev/kvm is not available"
+fi
 
 out=$build/series-selftests
 mkdir -p "$out"
@@ -52,7 +55,7 @@ for p in $progs; do targets="$targets $out/$p"; done
 make -C "$src" OUTPUT="$out" KHDR_INCLUDES="-isystem $tree/build/usr/include" \
 	$targets >"$log/build.log" 2>&1
 rc=$?
-t $rc "the series' selftests build unmodified from $tree:$(echo " $progs")"
+t $rc "the series' selftests build unmodified from $tree: $progs"
 if [ $rc != 0 ]; then
 	tail -20 "$log/build.log" | sed 's/^/# /'
 	echo "1..$n"
@@ -72,26 +75,39 @@ fi
 
 # With the shim, under upstream: every test passes (or skips for a reason
 # the test itself gives, e.g. elevated_refcount without CONFIG_GUP_TEST).
+# One point per kselftest of a harness program, one per plain program.
+# Known to fail here, and why (TAP TODO: prove reports it if it passes):
+todo_forked_accesses="a forked child keeps no readable view of the shared pages and does not follow the parent's later conversions (docs/compat.md, other processes)"
 for p in $progs; do
 	l=$log/$(basename "$p").shim.log
 	(cd "$out" && env LD_PRELOAD="$shim${quirk:+ $quirk}" GMEM_COMPAT_POLICY=upstream \
 		timeout 240 "./$p") >"$l" 2>&1
 	rc=$?
 	grep '^# host_la57' "$l" | head -1
-	# The kselftest harness's own points, as ours.
-	grep -E '^(not )?ok [0-9]+ ' "$l" | while read -r line; do
-		echo "# $line"
-	done
-	fails=$(grep -c '^not ok ' "$l")
-	skips=$(grep -E '^ok [0-9]+ .*# SKIP' "$l" | sed 's/.*# SKIP */ /' | tr '\n' ';')
-	passes=$(grep -E '^ok [0-9]+ ' "$l" | grep -vc '# SKIP')
-	if [ "$passes" = 0 ] && [ "$fails" = 0 ] && [ -z "$skips" ]; then
-		summary="exit $rc"
-	else
-		summary="exit $rc, $passes passed, $fails failed${skips:+, skipped:$skips}"
+	if ! grep -qE '^(not )?ok [0-9]+ ' "$l"; then
+		t $rc "$p through the shim (upstream): exit $rc"
+		[ $rc = 0 ] || tail -25 "$l" | sed 's/^/#   /'
+		continue
 	fi
-	t $((rc != 0 || fails != 0)) "$p through the shim (upstream): $summary"
-	[ $rc = 0 ] && [ "$fails" = 0 ] || grep -v '^ok ' "$l" | tail -25 | sed 's/^/#   /'
+	# A kselftest's skip reason is the "1..0 # SKIP" line it printed.
+	why=$(grep -E '^1\.\.0 # SKIP' "$l" | sed 's/^1\.\.0 # SKIP -* *//' | sort -u | tr '\n' ' ')
+	grep -E '^(not )?ok [0-9]+ ' "$l" >"$log/points"
+	while read -r line; do
+		name=$(echo "$line" | sed 's/^\(not \)\{0,1\}ok [0-9]* \([^ ]*\).*/\2/')
+		n=$((n + 1))
+		case $line in
+		"not ok"*)
+			todo=
+			case $name in
+			*.forked_accesses) todo=$todo_forked_accesses ;;
+			esac
+			echo "not ok $n - $p $name through the shim (upstream)${todo:+ # TODO $todo}"
+			sed -n "/RUN .*$name/,/^not ok/p" "$l" | grep -v '^not ok' | head -20 | sed 's/^/#   /'
+			;;
+		*"# SKIP"*) echo "ok $n - $p $name through the shim (upstream) # SKIP $why" ;;
+		*) echo "ok $n - $p $name through the shim (upstream)" ;;
+		esac
+	done <"$log/points"
 done
 
 # Without the shim, on this kernel: the first point fails.  (A kernel with
