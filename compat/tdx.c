@@ -40,6 +40,7 @@ struct tdx_td {
 					 * tdx_vm_state_guard */
 	enum td_state state;
 	struct tdx_td_config conf;	/* what KVM_TDX_INIT_VM set */
+	char mrtd[97];			/* final MRTD, hex, once finalized */
 	unsigned long *vcpus;		/* ids of the initialized vCPUs */
 	size_t nr_vcpus;
 };
@@ -155,7 +156,6 @@ static int td_init_vm(struct compat_vm *cvm, struct tdx_td *td,
 static int td_finalize(struct compat_vm *cvm, struct tdx_td *td)
 {
 	uint8_t mrtd[48];
-	char hex[97];
 	int ret;
 
 	if (td->state != TD_INITIALIZED)
@@ -169,8 +169,7 @@ static int td_finalize(struct compat_vm *cvm, struct tdx_td *td)
 		return -EIO;
 	td->state = TD_RUNNABLE;
 	for (int i = 0; i < 48; i++)
-		snprintf(hex + 2 * i, 3, "%02x", mrtd[i]);
-	compat_sev_log("tdx: MRTD %s", hex);
+		snprintf(td->mrtd + 2 * i, 3, "%02x", mrtd[i]);
 	return 0;
 }
 
@@ -198,6 +197,8 @@ int compat_tdx_encrypt_op(struct compat_vm *cvm, void *arg)
 	}
 	compat_sev_log("tdx: %s flags=%#x data=%#llx -> %d", cmd_name(cmd.id),
 		   cmd.flags, (unsigned long long)cmd.data, ret);
+	if (cmd.id == KVM_TDX_FINALIZE_VM && !ret)
+		compat_sev_log("tdx: MRTD %s", td->mrtd);
 	return ret;
 }
 
