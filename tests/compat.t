@@ -167,6 +167,13 @@ done
 for pol in upstream rfc-v5; do
 	check_pass swprot "(policy $pol)" GMEM_COMPAT_POLICY=$pol
 done
+# One rule: the platform follows the VM type; GMEM_COMPAT_PLATFORM is for
+# default VMs (a TDX model here would clear pages, an SW_PROTECTED one
+# would leave the TD's bytes to the host).
+check_pass swprot "(GMEM_COMPAT_PLATFORM=tdx: the VM type wins)" \
+	GMEM_COMPAT_POLICY=upstream GMEM_COMPAT_PLATFORM=tdx
+check_pass tdx "(GMEM_COMPAT_PLATFORM=sw_protected: the VM type wins)" \
+	GMEM_COMPAT_POLICY=upstream GMEM_COMPAT_PLATFORM=sw_protected
 # The shim's own limit (a kernel converting in place has none): with it
 # only.  A sanitizer runtime cannot work at the bound (it maps memory of
 # its own all the time).
