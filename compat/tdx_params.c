@@ -160,7 +160,10 @@ uint32_t tdx_params_td_cpuid(const struct tdx_td_config *c,
 	n = 2;
 	for (uint32_t i = 0; i < c->nent && i < TDX_PARAMS_CONF_NR; i++) {
 		out[n] = c->cpuid[i];
-		out[n].flags = 0;
+		/* Leaves with subleaves say the index matters, as
+		 * tdx_read_cpuid() reports them. */
+		out[n].flags = out[n].function == 0x7 || out[n].function == 0xd ?
+			       KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0;
 		if (out[n].function < 0x80000000 && out[n].function > max)
 			max = out[n].function;
 		n++;
