@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The series' own selftests, built unmodified from its tree, pass through
 # libgmem-compat under the `upstream` policy (the series as of v8):
-# tools/testing/selftests/kvm guest_memfd_test and
-# x86/guest_memfd_conversions_test.  Without the shim, on a kernel without
+# tools/testing/selftests/kvm guest_memfd_test,
+# x86/guest_memfd_conversions_test and x86/private_mem_kvm_exits_test.  Without the shim, on a kernel without
 # the series, they fail at their first point: guest_memfd_test at
 # "Memslot with out-of-range offset+size should fail", the conversions test
 # at its first requirement (KVM_X86_SW_PROTECTED_VM in KVM_CAP_VM_TYPES).
@@ -48,7 +48,7 @@ mkdir -p "$out"
 log=$(mktemp -d "${TMPDIR:-/tmp}/gmem-series.XXXXXX") || exit 1
 trap 'rm -rf "$log"' EXIT
 
-progs="guest_memfd_test x86/guest_memfd_conversions_test"
+progs="guest_memfd_test x86/guest_memfd_conversions_test x86/private_mem_kvm_exits_test"
 targets=
 for p in $progs; do targets="$targets $out/$p"; done
 # shellcheck disable=SC2086
@@ -129,5 +129,14 @@ if grep -q '^ok 1 ' "$l" && [ $rc = 0 ]; then
 else
 	grep -q 'Requirement not met: kvm_check_cap(KVM_CAP_VM_TYPES) & BIT(KVM_X86_SW_PROTECTED_VM)' "$l"
 	t $? "guest_memfd_conversions_test without the shim stops at its first requirement: $(grep -m1 'Requirement not met' "$l" | sed 's/.*Requirement not met: //')"
+fi
+l=$log/exits.plain.log
+(cd "$out" && env ${quirk:+LD_PRELOAD="$quirk"} timeout 240 ./x86/private_mem_kvm_exits_test) >"$l" 2>&1
+rc=$?
+if [ $rc = 0 ]; then
+	t 0 "private_mem_kvm_exits_test without the shim: this kernel has SW_PROTECTED VMs, it passes"
+else
+	grep -q 'Requirement not met: kvm_check_cap(KVM_CAP_VM_TYPES) & BIT(KVM_X86_SW_PROTECTED_VM)' "$l"
+	t $? "private_mem_kvm_exits_test without the shim stops at its first requirement (exit $rc)"
 fi
 echo "1..$n"
