@@ -28,14 +28,14 @@ $(BUILD)/tests/kernel/%: tests/kernel/%.c $(wildcard tests/*.h) $(STATIC)
 KERNEL_RUN ?= \
 	gmemctl_probe=gmemctl.static:probe \
 	native=tests/kernel/native \
-	diff=tests/kernel/diff \
+	diff=tests/kernel/diff:GMEM_DIFF_SEEDS=100 \
 	core_lifecycle=tests/core_lifecycle \
 	core_convert=tests/core_convert \
 	core_hostview=tests/core_hostview \
 	core_policy=tests/core_policy \
-	core_model=tests/core_model:GMEM_MODEL_OPS=20000 \
+	core_model=tests/core_model:GMEM_MODEL_OPS=300 \
 	core_threads=tests/core_threads \
-	fault_inject=tests/fault_inject \
+	fault_inject=tests/fault_inject:GMEM_FI_QUICK=1 \
 	backend_diff=tests/backend_diff \
 	backend_native=tests/backend_native \
 	kvm_inplace=tests/kvm_inplace

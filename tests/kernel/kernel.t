@@ -8,7 +8,7 @@
 # diagnostics.  The guest prints machine-readable markers:
 #   @@GMEM-KERNEL <uname -r>
 #   @@GMEM-BEGIN <name>        ... the program's output ...
-#   @@GMEM-END <name> <exit status>
+#   @@GMEM-END <name> <exit status> <seconds>
 #   @@GMEM-DONE
 # and powers off; a timeout kills QEMU if it does not.
 #
@@ -18,7 +18,7 @@
 #   GMEM_KTESTS      the programs: "name=path[:ENV=VALUE,...,ARG,...]" separated
 #                    by spaces (a program printing no TAP passes on exit 0)
 #   GMEM_KLIBS       shared objects copied into the guest's /lib (for the shim)
-#   GMEM_KTIMEOUT    seconds for the whole boot (default 240)
+#   GMEM_KTIMEOUT    seconds for the whole boot (default 300)
 #   QEMU             the emulator (default qemu-system-x86_64)
 use strict;
 use warnings;
@@ -33,7 +33,7 @@ sub skip_all { print "1..0 # SKIP $_[0]\n"; exit 0; }
 my $kbuild = $ENV{GMEM_KBUILD} or skip_all("GMEM_KBUILD is not set (run it with make check-kernel)");
 my $kernel = $ENV{SERIES_KERNEL} // '';
 my $qemu = $ENV{QEMU} // 'qemu-system-x86_64';
-my $timeout = $ENV{GMEM_KTIMEOUT} // 240;
+my $timeout = $ENV{GMEM_KTIMEOUT} // 300;
 
 skip_all("no series kernel image (SERIES_KERNEL=$kernel; see ../shared/series-kernel/README.md)")
 	unless $kernel ne '' && -r $kernel;
@@ -42,8 +42,13 @@ skip_all("$qemu is not installed (scripts/ci-qemu.sh installs it)")
 my $busybox = -x '/bin/busybox' ? '/bin/busybox' : '';
 skip_all("no /bin/busybox (Debian's busybox-static)") unless $busybox;
 skip_all("no cpio") unless system("command -v cpio >/dev/null 2>&1") == 0;
-system("file -L $busybox 2>/dev/null | grep -q 'statically linked'") == 0 || system("command -v file >/dev/null") != 0
-	or skip_all("$busybox is not statically linked (install busybox-static)");
+{	# a dynamic busybox names its loader (PT_INTERP): no loader in the guest
+	open(my $bb, '<:raw', $busybox) or skip_all("$busybox: $!");
+	local $/;
+	my $elf = <$bb>;
+	skip_all("$busybox is not statically linked (install busybox-static)")
+		if $elf =~ m{/lib64/ld-linux};
+}
 
 # ---- the initramfs ------------------------------------------------------
 my $dir = tempdir("gmem-kernel.XXXXXX", TMPDIR => 1, CLEANUP => 1);
@@ -88,8 +93,10 @@ run() {
 	name=$1
 	shift
 	echo "@@GMEM-BEGIN $name"
+	t0=$(date +%s)
 	cd /tests && timeout 150 env "$@" 2>&1 </dev/null
-	echo "@@GMEM-END $name $?"
+	rc=$?
+	echo "@@GMEM-END $name $rc $(( $(date +%s) - t0 ))"
 }
 EOF
 for my $p (@progs) {
@@ -120,11 +127,11 @@ close($fh);
 chomp @lines;
 
 # ---- serial console -> TAP -------------------------------------------------
-my (%out, %rc, $kver, $done, $cur);
+my (%out, %rc, %secs, $kver, $done, $cur);
 for (@lines) {
 	if (/^\@\@GMEM-KERNEL (\S+)/) { $kver = $1; next; }
 	if (/^\@\@GMEM-BEGIN (\S+)/) { $cur = $1; $out{$cur} = []; next; }
-	if (/^\@\@GMEM-END (\S+) (\d+)/) { $rc{$1} = $2; $cur = undef; next; }
+	if (/^\@\@GMEM-END (\S+) (\d+) ?(\d*)/) { $rc{$1} = $2; $secs{$1} = $3; $cur = undef; next; }
 	if (/^\@\@GMEM-DONE/) { $done = 1; next; }
 	push @{ $out{$cur} }, $_ if defined $cur;
 }
@@ -142,7 +149,8 @@ for my $p (@progs) {
 		print "ok $n # SKIP $name: $skip\n";
 	} else {
 		my $ok = $rc{$name} == 0 && !$fail && ($pass || !grep { /^1\.\./ } @o);
-		tap($ok, "$name: $pass passed, $fail failed, exit $rc{$name}");
+		tap($ok, "$name: $pass passed, $fail failed, exit $rc{$name}" .
+			($secs{$name} ne '' ? " ($secs{$name} s)" : ''));
 		print "# $_\n" for ($ok && !$ENV{GMEM_KVERBOSE} ? grep { /^not ok|^# (?!SKIP)|diff|trace/i } @o : @o);
 	}
 }
