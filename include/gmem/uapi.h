@@ -16,6 +16,7 @@
 #define GMEM_UAPI_H
 
 #include <linux/kvm.h>
+#include <linux/psp-sev.h>
 #include <linux/types.h>
 #include <sys/ioctl.h>
 
@@ -231,6 +232,57 @@ _Static_assert(sizeof(struct gmem_kvm_sev_snp_launch_finish) == 88,
 #define SEV_RET_INVALID_PARAM 0x16
 #endif
 
+/* KVM_SEV_INIT2 and its struct (6.10), numbered after KVM_SEV_SEND_CANCEL. */
+#ifndef KVM_SEV_INIT2
+#define KVM_SEV_INIT2 22
+#endif
+struct gmem_kvm_sev_init {
+	__u64 vmsa_features;
+	__u32 flags;
+	__u16 ghcb_version;
+	__u16 pad1;
+	__u32 pad2[8];
+};
+_Static_assert(sizeof(struct gmem_kvm_sev_init) == 48,
+	       "struct kvm_sev_init is 48 bytes");
+_Static_assert(sizeof(struct kvm_sev_cmd) == 24, "struct kvm_sev_cmd is 24 bytes");
+
+/* Attributes of /dev/kvm (KVM_GET_DEVICE_ATTR, KVM_HAS_DEVICE_ATTR). */
+#ifndef KVM_X86_GRP_SEV
+#define KVM_X86_GRP_SEV 1
+#define KVM_X86_SEV_VMSA_FEATURES 0
+#endif
+/* VMSA SEV_FEATURES bits (AMD APM vol. 2, "VMSA"). */
+#define GMEM_SVM_SEV_FEAT_SNP_ACTIVE (1ULL << 0)
+#define GMEM_SVM_SEV_FEAT_DEBUG_SWAP (1ULL << 5)
+/* Guest policy bits KVM accepts (SEV-SNP firmware ABI, "Guest Policy"). */
+#define GMEM_SNP_POLICY_SMT      (1ULL << 16)
+#define GMEM_SNP_POLICY_RSVD_MBO (1ULL << 17)
+#define GMEM_SNP_POLICY_DEBUG    (1ULL << 19)
+#define GMEM_SNP_POLICY_SINGLE_SOCKET (1ULL << 20)
+#define GMEM_SNP_POLICY_VALID    (0xffffULL | GMEM_SNP_POLICY_SMT | \
+				  GMEM_SNP_POLICY_RSVD_MBO | \
+				  GMEM_SNP_POLICY_DEBUG | \
+				  GMEM_SNP_POLICY_SINGLE_SOCKET)
+
+/* /dev/sev (<linux/psp-sev.h>): SEV_ISSUE_CMD and the SNP status (6.11). */
+#ifndef SNP_PLATFORM_STATUS
+#define SNP_PLATFORM_STATUS 256
+#endif
+struct gmem_sev_user_data_snp_status {
+	__u8 api_major;
+	__u8 api_minor;
+	__u8 state;
+	__u8 is_rmp_initialized;	/* bit 0; bits 1-7 reserved */
+	__u32 build_id;
+	__u32 feature_flags;		/* mask_chip_id, mask_chip_key, ... */
+	__u32 guest_count;
+	__u64 current_tcb_version;
+	__u64 reported_tcb_version;
+} __attribute__((packed));
+_Static_assert(sizeof(struct gmem_sev_user_data_snp_status) == 32,
+	       "struct sev_user_data_snp_status is 32 bytes");
+_Static_assert(sizeof(struct sev_issue_cmd) == 16, "struct sev_issue_cmd is 16 bytes");
 /* ---- /sys/kernel/debug/gup_test (CONFIG_GUP_TEST, mm/gup_test.h) -------- */
 /* Long-term GUP pins of user pages held until STOP: the kernel's own way to
  * give a guest_memfd page an elevated reference (the series' selftests use
