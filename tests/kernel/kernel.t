@@ -17,7 +17,13 @@
 #   SERIES_KERNEL    the bzImage
 #   GMEM_KTESTS      the programs: "name=path[:ENV=VALUE,...,ARG,...]" separated
 #                    by spaces (a program printing no TAP passes on exit 0)
-#   GMEM_KLIBS       shared objects copied into the guest's /lib (for the shim)
+#                    a name starting with '~' is not judged by its exit status,
+#                    only compared (GMEM_KSAME)
+#   GMEM_KSAME       "a=b ...": programs whose TAP output must be the same
+#   GMEM_KHOST_SHIM  names whose native output in the guest must equal the
+#                    same program's on this host with libgmem-compat preloaded
+#   GMEM_KLIBS       shared objects copied into the guest's /lib (the shim);
+#                    they and dynamic programs bring their libraries (ldd)
 #   GMEM_KTIMEOUT    seconds for the whole boot (default 300)
 #   QEMU             the emulator (default qemu-system-x86_64)
 use strict;
@@ -60,6 +66,7 @@ copy($busybox, "$root/bin/busybox");
 my @progs;
 for my $spec (split ' ', $ENV{GMEM_KTESTS} // '') {
 	my ($name, $rest) = split /=/, $spec, 2;
+	my $cmp_only = $name =~ s/^~//;
 	my ($path, $env) = split /:/, $rest, 2;
 	$path = "$kbuild/$path" unless $path =~ m{^/};
 	if (!-x $path) {
@@ -70,11 +77,19 @@ for my $spec (split ' ', $ENV{GMEM_KTESTS} // '') {
 	copy($path, "$root/tests/$file") unless -e "$root/tests/$file";
 	system('strip', '--strip-debug', "$root/tests/$file") if system("command -v strip >/dev/null") == 0;
 	my @words = defined $env ? map { s/'/'\\''/gr } split(/,/, $env) : ();
-	push @progs, [ $name, $file, [ grep { /=/ } @words ], [ grep { !/=/ } @words ] ];
+	push @progs, [ $name, $file, [ grep { /=/ } @words ], [ grep { !/=/ } @words ], $cmp_only, $path ];
 }
-for my $lib (split ' ', $ENV{GMEM_KLIBS} // '') {
-	next unless -e $lib;
-	my $to = $lib =~ m{^/lib64/} ? "$root/lib64/" : "$root/lib/";
+# Shared objects, and what they and the dynamic programs need (ldd).
+my %libs;
+for my $f ((split ' ', $ENV{GMEM_KLIBS} // ''), map { $_->[5] } @progs) {
+	next unless -e $f;
+	$libs{$f} = 1 if $f =~ /\.so/;
+	for (`ldd '$f' 2>/dev/null`) {
+		$libs{$1} = 1 if m{=>\s*(/\S+)} || m{^\s*(/\S+)};
+	}
+}
+for my $lib (sort keys %libs) {
+	my $to = $lib =~ m{ld-linux} ? "$root/lib64/" : "$root/lib/";
 	copy($lib, $to . basename($lib));
 }
 
@@ -137,13 +152,15 @@ for (@lines) {
 }
 tap(defined $kver, "the series kernel boots to /init (" . ($kver // 'no marker') . ")");
 for my $p (@progs) {
-	my $name = $p->[0];
+	my ($name, $cmp_only) = ($p->[0], $p->[4]);
 	my @o = @{ $out{$name} // [] };
 	my ($pass, $fail) = (scalar(grep { /^ok / } @o), scalar(grep { /^not ok / } @o));
 	my ($skip) = map { /^1\.\.0 # SKIP (.*)/ ? $1 : () } @o;
 	if (!exists $rc{$name}) {
 		tap(0, "$name: did not finish");
 		print "# $_\n" for @o[ (@o > 40 ? @o - 40 : 0) .. $#o ];
+	} elsif ($cmp_only) {
+		next;	# judged by GMEM_KSAME / GMEM_KHOST_SHIM
 	} elsif ($rc{$name} == 77 && defined $skip) {
 		$n++;
 		print "ok $n # SKIP $name: $skip\n";
@@ -153,6 +170,50 @@ for my $p (@progs) {
 			($secs{$name} ne '' ? " ($secs{$name} s)" : ''));
 		print "# $_\n" for ($ok && !$ENV{GMEM_KVERBOSE} ? grep { /^not ok|^# (?!SKIP)|diff|trace/i } @o : @o);
 	}
+}
+
+# The TAP result lines of a run, without diagnostics.
+sub results { return grep { /^(not )?ok |^1\.\./ } @_; }
+sub show_diff {
+	my ($an, $a, $bn, $b) = @_;
+	for my $i (0 .. ($#$a > $#$b ? $#$a : $#$b)) {
+		my ($x, $y) = ($a->[$i] // '(none)', $b->[$i] // '(none)');
+		next if $x eq $y;
+		print "#   $an: $x\n#   $bn: $y\n";
+		last;
+	}
+}
+for my $pair (split ' ', $ENV{GMEM_KSAME} // '') {
+	my ($a, $b) = split /=/, $pair;
+	my @ra = results(@{ $out{$a} // [] });
+	my @rb = results(@{ $out{$b} // [] });
+	my $same = exists $rc{$a} && exists $rc{$b} && $rc{$a} == $rc{$b} &&
+		   "@ra" eq "@rb" && @ra;
+	tap($same, "$a and $b print the same results (" . scalar(grep { /^ok/ } @ra) .
+		" ok, exit " . ($rc{$a} // '-') . ")");
+	show_diff($a, \@ra, $b, \@rb) unless $same;
+}
+my %spec = map { $_->[0] => $_ } @progs;
+my $shim = ($ENV{GMEM_KLIBS} // '') =~ m{(\S*libgmem-compat\.so)} ? $1 : '';
+for my $name (split ' ', $ENV{GMEM_KHOST_SHIM} // '') {
+	my $p = $spec{$name} or next;
+	if (!$shim || !-c '/dev/kvm') {
+		$n++;
+		print "ok $n # SKIP $name on this host: no shim or no /dev/kvm\n";
+		next;
+	}
+	my $env = join(' ', map { "'$_'" } @{ $p->[2] });
+	my @host = map { s/\r//gr } `env $env LD_PRELOAD='$shim' '$p->[5]' 2>&1`;
+	my $hrc = $? >> 8;
+	chomp @host;
+	my @rh = results(@host);
+	my @rg = results(@{ $out{$name} // [] });
+	my $same = ($rc{$name} // -1) == 0 && $hrc == 0 && "@rh" eq "@rg" && @rg;
+	tap($same, "$name passes natively in the series kernel (" . scalar(@rg) .
+		" results) exactly as with libgmem-compat on this host (exit " .
+		($rc{$name} // '-') . " / $hrc)");
+	show_diff("$name guest", \@rg, "$name host+shim", \@rh) unless $same;
+	print "# $_\n" for grep { /^not ok/ } @{ $out{$name} // [] };
 }
 tap($done, "the guest ran every program and powered off (QEMU exit $qrc, ${secs}s)");
 if (!$done) {
