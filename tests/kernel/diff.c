@@ -9,7 +9,7 @@
  * not and the bytes a host access sees; after every step the attributes and
  * run lengths of every page, and on native what the host view really does
  * (SIGBUS exactly on private pages); at the end of a sequence every page's
- * bytes.  Operations: conversions (valid and not: content flags, reserved
+ * bytes.  Odd seeds start with a shared file, even seeds with a private one.  Operations: conversions (valid and not: content flags, reserved
  * words, a non-zero error_offset on input, misaligned, past the end), hole
  * punches, host reads and writes, long-term pins (gup_test on native,
  * gmem_pin elsewhere) and unpins.
@@ -73,12 +73,14 @@ static void differ(int b, uint64_t seed, int step, const char *fmt, ...)
 	     (unsigned long long)seed, step, msg);
 }
 
-static void setup(struct side *s, int b)
+/* Odd seeds start shared (INIT_SHARED), even seeds private. */
+static void setup(struct side *s, int b, uint64_t seed)
 {
+	uint64_t flags = GMEM_FLAG_MMAP | (seed & 1 ? GMEM_FLAG_INIT_SHARED : 0);
+
 	setenv("GMEM_BACKEND", be_names[b], 1);
 	TEST_ASSERT(!gmem_vm_create(&s->vm, "sw_protected", "upstream"), "%s VM", be_names[b]);
-	TEST_ASSERT(!gmem_create(s->vm, NPAGES * PG, GMEM_FLAG_MMAP | GMEM_FLAG_INIT_SHARED, &s->g),
-		    "%s gmem", be_names[b]);
+	TEST_ASSERT(!gmem_create(s->vm, NPAGES * PG, flags, &s->g), "%s gmem", be_names[b]);
 	TEST_ASSERT(!strcmp(gmem_backend_name(s->g), be_names[b]), "backend %s", be_names[b]);
 	s->host = gmem_mmap(s->g);
 	TEST_ASSERT(s->host, "host view");
@@ -218,7 +220,7 @@ static void run_seed(uint64_t seed, int ops)
 	int pinned = -1, orphan = -1;
 
 	for (int b = 0; b < NB; b++)
-		setup(&sd[b], b);
+		setup(&sd[b], b, seed);
 	rng = seed * 0x9E3779B97F4A7C15ULL + 1;
 	for (int step = 0; step < ops && !(bad[1] && bad[2]); step++) {
 		struct op o;
