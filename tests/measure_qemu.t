@@ -5,7 +5,8 @@
 # launch digest (GMEM_COMPAT_LOG, "snp launch digest: ..."); it must equal
 # `gmemctl measure snp` for the same firmware, vCPU count and CPU model.
 # QEMU is stopped once the digest is logged (this nested KVM cannot run
-# OVMF past its first instructions anyway).
+# OVMF past its first instructions anyway).  SKIP without QEMU 9.1+, OVMF
+# or /dev/kvm, and under sanitizers.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
@@ -61,9 +62,6 @@ cbit=0
 launch 1 EPYC-v4 "$cbit"
 host=$(sed -n "s/.*cbitpos check failed, host '\([0-9]*\)'.*/\1/p" "$tmp/qemu.err")
 [ -n "$host" ] && cbit=$host
-if grep -q 'not supported by KVM' "$tmp/qemu.err"; then
-	skip_all "the installed libgmem-compat.so has no SEV-SNP launch ($(head -1 "$tmp/qemu.err"))"
-fi
 
 n=0
 t() { n=$((n+1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
