@@ -81,6 +81,10 @@ run(@m, '--mode', 'snp:ovmf-hash');
 my $ovmf_hash = $out;
 chomp $ovmf_hash;
 t($rc == 0 && $j && $ovmf_hash eq $j->{steps}[0]{digest}, '--mode snp:ovmf-hash: the digest after the image pages');
+run(@m, '--mode', 'snp:ovmf-hash', '--json');
+my $jh = eval { decode_json($out) };
+t($rc == 0 && $jh && $jh->{ovmf_hash} eq $ovmf_hash && $jh->{mode} eq 'snp:ovmf-hash' &&
+  $jh->{ovmf}{size} == 65536, '--mode snp:ovmf-hash --json');
 run(@m, '--vcpus', '2', '--vcpu-type', 'EPYC-v4', '--snp-ovmf-hash', $ovmf_hash);
 t($rc == 0 && $out eq "$hex\n", '--snp-ovmf-hash: the same digest');
 

@@ -369,7 +369,14 @@ static int measure(const struct opts *op)
 		ret = gmemctl_fail(CMD, "%s: %s", op->ovmf, why && *why ? why : strerror(-ret));
 		goto out;
 	}
-	if (op->json && !hash_only) {
+	if (op->json && hash_only) {
+		printf("{\"platform\":\"snp\",\"mode\":\"snp:ovmf-hash\",\"ovmf\":{\"path\":");
+		gmemctl_json_str(stdout, op->ovmf);
+		printf(",\"size\":%zu,\"gpa\":%llu},\"ovmf_hash\":\"", o->size,
+		       (unsigned long long)o->gpa);
+		print_hex(stdout, digest, 48);
+		printf("\"}\n");
+	} else if (op->json) {
 		print_json(op, &in, &st, digest);
 	} else {
 		if (op->verbose)
