@@ -141,7 +141,7 @@ for my $c (qw(unaligned table-length entry-too-long trailing duplicate-metadata
 run($g, 'measure', 'snp', '--ovmf', "$tmp/none.fd", '--vcpus', '1', '--vcpu-type', 'EPYC');
 t($rc == 1 && one_line($err) && $err =~ /No such file/, 'missing image: exit 1, one line');
 run($g, 'measure', 'snp', '--ovmf', $tmp, '--vcpus', '1', '--vcpu-type', 'EPYC');
-t($rc == 1 && one_line($err), 'a directory as the image: exit 1, one line');
+t($rc == 1 && one_line($err) && $err =~ /not a regular file/, 'a directory as the image: exit 1, one line');
 run(@m, '--vcpus', '1', '--vcpu-type', 'EPYC', '--kernel', "$tmp/none");
 t($rc == 1 && one_line($err) && $err =~ /none: No such file/, 'missing kernel: exit 1, one line');
 

@@ -340,6 +340,8 @@ static int measure(const struct opts *op)
 	ret = read_file(op->ovmf, GMEM__OVMF_MAX_SIZE, &img, &len);
 	if (ret == -EFBIG)
 		return gmemctl_fail(CMD, "%s: image larger than 64 MiB", op->ovmf);
+	if (ret == -EINVAL)
+		return gmemctl_fail(CMD, "%s: not a regular file", op->ovmf);
 	if (ret)
 		return gmemctl_fail(CMD, "%s: %s", op->ovmf, strerror(-ret));
 	o = malloc(sizeof(*o));
