@@ -33,16 +33,16 @@ make -s -C "$top" install PREFIX="$tmp/usr" ${GMEM_MAKE_ARGS:-} >"$tmp/install.l
 shim=$tmp/usr/lib/libgmem-compat.so
 gmemctl=$tmp/usr/bin/gmemctl
 
-# launch N CPU CBITPOS: QEMU's stderr in $tmp/qemu.err, the shim's log in
+# launch N CPU CBITPOS [MEM]: QEMU's stderr in $tmp/qemu.err, the shim's log in
 # $tmp/log; returns once the digest is logged or QEMU has exited.
 launch() {
 	rm -f "$tmp/log"
 	GMEM_COMPAT_LOG="$tmp/log" LD_PRELOAD="$shim" timeout 60 "$qemu" \
 		-nodefaults -display none -accel kvm \
 		-machine q35,confidential-guest-support=sev0,memory-backend=ram1 \
-		-object memory-backend-memfd,id=ram1,size=256M,share=true \
+		-object memory-backend-memfd,id=ram1,size="${4:-256M}",share=true \
 		-object sev-snp-guest,id=sev0,cbitpos="$3",reduced-phys-bits=1 \
-		-bios "$ovmf" -m 256M -serial none -cpu "$2" -smp "$1" \
+		-bios "$ovmf" -m "${4:-256M}" -serial none -cpu "$2" -smp "$1" \
 		</dev/null >"$tmp/qemu.out" 2>"$tmp/qemu.err" &
 	qpid=$!
 	i=0
@@ -69,13 +69,15 @@ t() { n=$((n+1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n 
 # -cpu MODEL,topoext=off: this host's supported CPUID lacks TOPOEXT, which
 # the modelled firmware would refuse in the CPUID page; the VMSA (the
 # CPUID signature in RDX) does not depend on it.
-for c in "1 EPYC-v4" "2 EPYC-v4" "3 EPYC-v4" "4 EPYC-v4" "2 EPYC-Milan" "3 EPYC-Rome"; do
+# The memory size is not measured.
+for c in "1 EPYC-v4" "2 EPYC-v4" "3 EPYC-v4" "4 EPYC-v4" "2 EPYC-v4 1G" "2 EPYC-Milan" \
+	 "3 EPYC-Rome"; do
 	set -- $c
-	launch "$1" "$2,topoext=off" "$cbit"
+	launch "$1" "$2,topoext=off" "$cbit" "${3:-256M}"
 	got=$(sed -n 's/^snp launch digest: //p' "$tmp/log" 2>/dev/null | tail -1)
 	want=$("$gmemctl" measure snp --ovmf "$ovmf" --vcpus "$1" --vcpu-type "$2" 2>&1)
 	[ -n "$got" ] && [ "$got" = "$want" ]
-	t $? "QEMU -smp $1 -cpu $2: launch digest ${got:-missing} = gmemctl measure"
+	t $? "QEMU -smp $1 -cpu $2 -m ${3:-256M}: launch digest ${got:-missing} = gmemctl measure"
 	if [ -z "$got" ] || [ "$got" != "$want" ]; then
 		echo "# predicted $want"
 		sed 's/^/# qemu: /' "$tmp/qemu.err" | grep -v warning | head -5
