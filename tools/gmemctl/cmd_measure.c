@@ -26,12 +26,32 @@ struct steps {
 	struct gmem__snp_measure_step *v;
 	size_t n, cap;
 	bool oom;
+	bool dump_vmsa;		/* write each VMSA to vmsa<N>.bin */
+	int dump_errno;
+	char dump_path[32];
 };
+
+static void dump_vmsa(struct steps *s, const struct gmem__snp_measure_step *st)
+{
+	FILE *f;
+
+	if (s->dump_errno)
+		return;
+	snprintf(s->dump_path, sizeof(s->dump_path), "vmsa%u.bin", st->vcpu);
+	errno = 0;
+	f = fopen(s->dump_path, "wb");
+	if (!f || fwrite(st->vmsa, 1, GMEM__SNP_VMSA_SIZE, f) != GMEM__SNP_VMSA_SIZE)
+		s->dump_errno = errno ? errno : EIO;
+	if (f && fclose(f) && !s->dump_errno)
+		s->dump_errno = errno ? errno : EIO;
+}
 
 static void add_step(void *arg, const struct gmem__snp_measure_step *st)
 {
 	struct steps *s = arg;
 
+	if (s->dump_vmsa && st->vmsa)
+		dump_vmsa(s, st);
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 64;
 		void *p = realloc(s->v, cap * sizeof(*s->v));
@@ -208,7 +228,7 @@ struct opts {
 	const char *vmm_type, *ovmf_hash;
 	unsigned long long vcpus, sig, family, model, stepping, features;
 	bool have_vcpus, have_sig, have_family, have_model, have_stepping;
-	bool json, verbose;
+	bool json, verbose, dump_vmsa;
 };
 
 static void print_json(const struct opts *op, const struct gmem__snp_measure_in *in,
@@ -363,7 +383,12 @@ static int measure(const struct opts *op)
 			goto out;
 		in.step = add_step;
 		in.arg = &st;
+		st.dump_vmsa = op->dump_vmsa;
 		ret = gmem__snp_measure(&in, digest, &why);
+	}
+	if (!ret && st.dump_errno) {
+		ret = gmemctl_fail(CMD, "%s: %s", st.dump_path, strerror(st.dump_errno));
+		goto out;
 	}
 	if (!ret && st.oom)
 		ret = -ENOMEM, why = strerror(ENOMEM);
@@ -400,7 +425,7 @@ out:
 enum {
 	OPT_OVMF = 256, OPT_VCPUS, OPT_VCPU_TYPE, OPT_VCPU_SIG, OPT_FAMILY, OPT_MODEL,
 	OPT_STEPPING, OPT_VMM, OPT_FEATURES, OPT_KERNEL, OPT_INITRD, OPT_APPEND, OPT_FORMAT,
-	OPT_OVMF_HASH, OPT_MODE, OPT_JSON,
+	OPT_OVMF_HASH, OPT_MODE, OPT_JSON, OPT_DUMP_VMSA,
 };
 
 static int num_opt(const char *name, const char *arg, int base,
@@ -432,6 +457,7 @@ static int run(int argc, char **argv)
 		{ "snp-ovmf-hash", required_argument, NULL, OPT_OVMF_HASH },
 		{ "mode", required_argument, NULL, OPT_MODE },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "dump-vmsa", no_argument, NULL, OPT_DUMP_VMSA },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -470,6 +496,7 @@ static int run(int argc, char **argv)
 		case OPT_OVMF_HASH: op.ovmf_hash = optarg; break;
 		case OPT_MODE: op.mode = optarg; break;
 		case OPT_JSON: op.json = true; break;
+		case OPT_DUMP_VMSA: op.dump_vmsa = true; break;
 		case 'v': op.verbose = true; break;
 		default:
 			return gmemctl_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
@@ -523,6 +550,7 @@ const struct gmemctl_cmd gmemctl_cmd_measure = {
 		"  --snp-ovmf-hash HEX    the digest of the image's pages, precomputed\n"
 		"  --mode snp:ovmf-hash   print that digest alone\n"
 		"  --output-format hex|base64\n"
+		"  --dump-vmsa            write each vCPU's VMSA to vmsa<N>.bin here\n"
 		"  -v, --verbose          each run of pages and the digest after it, on stderr\n"
 		"  --json                 digest, image sections and every step as JSON\n"
 		"Exit status 1 for a bad or unsuitable image, 2 for a usage error.\n",
