@@ -139,6 +139,7 @@ my @usage = (
 	[ [ @m[1 .. 4], '--vcpus', '0', '--vcpu-type', 'EPYC' ], '--vcpus must be' ],
 	[ [ @m[1 .. 4], '--vcpus', 'two', '--vcpu-type', 'EPYC' ], "bad --vcpus 'two'" ],
 	[ [ @m[1 .. 4], '--vcpus', '1', '--vcpu-type', 'Skylake' ], "unknown vCPU type 'Skylake'" ],
+	[ [ @m[1 .. 4], '--vcpus', '1', '--vcpu-sig', '1', '--vcpu-type', 'Skylake' ], "unknown vCPU type 'Skylake'" ],
 	[ [ @m[1 .. 4], '--vcpus', '1', '--vcpu-family', '23' ], 'go together' ],
 	[ [ @m[1 .. 4], '--vcpus', '1', '--vcpu-sig', '0x1ffffffff' ], 'bad --vcpu-sig' ],
 	[ [ @m[1 .. 4], '--vcpus', '1', '--vcpu-type', 'EPYC', '--vmm-type', 'xen' ], "unknown VMM type 'xen'" ],

@@ -289,6 +289,8 @@ static int vcpu_sig(const struct opts *op, enum gmem__snp_vmm vmm, uint32_t *sig
 	int ret;
 
 	*sig = 0;
+	if (op->vcpu_type && gmem__snp_cpu_type_sig(op->vcpu_type, sig))
+		return gmemctl_usage_error(CMD, "unknown vCPU type '%s'", op->vcpu_type);
 	if (op->have_family || op->have_model || op->have_stepping) {
 		if (!op->have_family || !op->have_model || !op->have_stepping)
 			return gmemctl_usage_error(CMD, "--vcpu-family, --vcpu-model and --vcpu-stepping go together");
@@ -301,11 +303,8 @@ static int vcpu_sig(const struct opts *op, enum gmem__snp_vmm vmm, uint32_t *sig
 		*sig = (uint32_t)op->sig;
 		return 0;
 	}
-	if (op->vcpu_type) {
-		if (gmem__snp_cpu_type_sig(op->vcpu_type, sig))
-			return gmemctl_usage_error(CMD, "unknown vCPU type '%s'", op->vcpu_type);
-		return 0;
-	}
+	if (op->vcpu_type)
+		return 0;	/* *sig set above */
 	if (vmm == GMEM__SNP_VMM_QEMU)
 		return gmemctl_usage_error(CMD, "missing --vcpu-type, --vcpu-sig or --vcpu-family");
 	return 0;
