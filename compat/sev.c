@@ -403,20 +403,13 @@ static int vcpu_state(int fd, struct gmem__snp_vcpu_state *st)
 		return -errno;
 	for (size_t i = 0; i < sizeof(idx) / sizeof(idx[0]); i++)
 		*dst[i] = m.e[i].data;
-	/* The YMM upper halves and PKRU from the XSAVE area. */
+	/* x87, SSE, YMM and PKRU from the XSAVE area: KVM_GET_FPU never
+	 * reports MXCSR, which KVM does write into the VMSA. */
 	xs = calloc(1, sizeof(*xs));
 	if (!xs)
 		return -ENOMEM;
-	if (!compat_real.ioctl(fd, KVM_GET_XSAVE, xs)) {
-		const uint8_t *b = (const uint8_t *)xs->region;
-		uint64_t xstate_bv;
-
-		memcpy(&xstate_bv, b + 512, sizeof(xstate_bv));
-		if (xstate_bv & (1ULL << 2))
-			memcpy(st->ymmh, b + 576, sizeof(st->ymmh));
-		if (xstate_bv & (1ULL << 9))
-			memcpy(&st->pkru, b + 2688, sizeof(st->pkru));
-	}
+	if (!compat_real.ioctl(fd, KVM_GET_XSAVE, xs))
+		gmem__snp_vcpu_state_set_xsave(st, xs->region, sizeof(xs->region));
 	free(xs);
 	return 0;
 }
