@@ -47,6 +47,11 @@ struct gmem {
 	uint8_t *view;			/* the host view (gmem_mmap), or NULL */
 	bool view_covered;		/* a to-shared span is still covered
 					 * (gmem__view_restore_hidden) */
+	bool view_marks;		/* the view is registered with
+					 * userfaultfd: private pages can carry
+					 * poison markers (src/view.c) */
+	struct rangeset *vcover;	/* view pages that may lie under the
+					 * SIGBUS cover mapping (1) */
 
 	/* The kernel's invalidate_lock: writers convert, punch, pin;
 	 * readers are guest accesses and queries. */
