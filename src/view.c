@@ -146,20 +146,23 @@ static int remap(void *addr, uint64_t len, int fd, uint64_t off)
 	return ret ? ret : remap_raw(addr, len, fd, off);
 }
 
-/* A new VMA in the view: kept from children, and where it maps the file,
- * registered so that its pages can carry markers.  A failure here only
- * means markers are refused later (and the cover is used there). */
-static void view_fixup(struct gmem *g, uint64_t off, uint64_t len, bool file)
+/* Register [off, off+len) of the view for markers. */
+static int view_register(struct gmem *g, uint64_t off, uint64_t len)
+{
+	struct uffdio_register r = {
+		.range = { (uintptr_t)(g->view + off), len },
+		.mode = UFFDIO_REGISTER_MODE_WP,
+	};
+
+	return ioctl(uffd, UFFDIO_REGISTER, &r) ? -errno : 0;
+}
+
+/* A new VMA of the file in the view: kept from children.  It is
+ * registered for markers when a marker first needs it (mark()).  A cover
+ * needs nothing: a child that inherits one gets SIGBUS there. */
+static void view_fixup(struct gmem *g, uint64_t off, uint64_t len)
 {
 	madvise(g->view + off, len, MADV_DONTFORK);
-	if (file && g->view_marks) {
-		struct uffdio_register r = {
-			.range = { (uintptr_t)(g->view + off), len },
-			.mode = UFFDIO_REGISTER_MODE_WP,
-		};
-
-		(void)ioctl(uffd, UFFDIO_REGISTER, &r);
-	}
 }
 
 /*
@@ -187,6 +190,7 @@ static int mark(struct gmem *g, uint64_t off, uint64_t len)
 {
 	uint8_t *a = g->view + off;
 	uint64_t left = len;
+	bool registered = false;
 	int ret = gmem__fault_check(GMEM_FI_MMAP);
 
 	if (ret)
@@ -198,6 +202,12 @@ static int mark(struct gmem *g, uint64_t off, uint64_t len)
 		if (!ioctl(uffd, UFFDIO_POISON, &p))
 			return 0;
 		ret = -errno;
+		if (ret == -ENOENT && g->view_marks && !registered) {
+			/* a VMA mapped since the view was made */
+			registered = true;
+			if (!view_register(g, (uint64_t)(a - g->view), left))
+				continue;
+		}
 		if (ret != -EEXIST && ret != -EAGAIN)
 			break;
 		if (p.updated > 0 && (uint64_t)p.updated < left) {
@@ -220,10 +230,22 @@ static bool covered(struct gmem *g, uint64_t off, uint64_t len)
 	return !rs_all_equal(g->vcover, off, off + len, 0, NULL);
 }
 
-static bool use_marks(struct gmem *g, uint64_t len)
+/*
+ * Markers for small runs, or for any run once the view holds many covers;
+ * but a run next to a cover takes the cover, which merges into it: an
+ * island the host was given inside a cover goes back in one call, and the
+ * VMA it cost goes with it.
+ */
+static bool use_marks(struct gmem *g, uint64_t off, uint64_t len)
 {
-	return g->view_marks &&
-	       (len < COVER_MIN || rs_runs(g->vcover) >= COVER_RUNS_MAX);
+	if (!g->view_marks)
+		return false;
+	if (rs_runs(g->vcover) >= COVER_RUNS_MAX)
+		return true;
+	if (len >= COVER_MIN)
+		return false;
+	return !((off && rs_lookup(g->vcover, off - PAGE_SIZE, NULL)) ||
+		 (off + len < g->size && rs_lookup(g->vcover, off + len, NULL)));
 }
 
 struct mark_ctx {
@@ -298,7 +320,6 @@ static int cover(struct gmem *g, uint64_t off, uint64_t len)
 	if (ret)
 		return ret;
 	rs_set(g->vcover, off, off + len, 1);
-	view_fixup(g, off, len, false);
 	return 0;
 }
 
@@ -313,7 +334,7 @@ static int uncover(struct gmem *g, uint64_t off, uint64_t len)
 		ret = remap_raw(g->view + off, len, g->fd, off);
 	if (ret)
 		return ret;
-	view_fixup(g, off, len, true);
+	view_fixup(g, off, len);
 	/* A failure leaves a stale "covered": only a later remap more. */
 	if (!rs_reserve(g->vcover, 1))
 		rs_set(g->vcover, off, off + len, 0);
@@ -328,7 +349,7 @@ int gmem__view_revoke(struct gmem *g, uint64_t off, uint64_t len)
 
 	if (!g->view)
 		return 0;
-	if (use_marks(g, len)) {
+	if (use_marks(g, off, len)) {
 		ret = mark_runs(g, off, len, 0);
 		if (ret == -EBUSY)	/* a racing host, or not registered */
 			ret = cover(g, off, len);
@@ -432,7 +453,7 @@ void gmem__view_reveal(struct gmem *g, uint64_t off, uint64_t len)
 		if (remap_raw(g->view + off, len, g->fd, off))
 			return;
 	}
-	view_fixup(g, off, len, true);
+	view_fixup(g, off, len);
 	if (!rs_reserve(g->vcover, 1))
 		rs_set(g->vcover, off, off + len, 0);
 }
@@ -445,7 +466,7 @@ static int revoke_private(uint64_t s, uint64_t e, unsigned attr, void *arg)
 
 	if (!(attr & GMEM_ATTR_PRIVATE))
 		return 0;
-	if (use_marks(g, e - s)) {
+	if (use_marks(g, s, e - s)) {
 		ret = mark(g, s, e - s);
 		if (ret != -EBUSY)
 			return ret;
@@ -495,12 +516,7 @@ static int view_create(struct gmem *g)
 	g->view = v;
 	ret = rs_create(&g->vcover, g->size, 0);
 	if (!ret) {
-		struct uffdio_register r = {
-			.range = { (uintptr_t)v, g->size },
-			.mode = UFFDIO_REGISTER_MODE_WP,
-		};
-
-		g->view_marks = uffd >= 0 && !ioctl(uffd, UFFDIO_REGISTER, &r);
+		g->view_marks = uffd >= 0 && !view_register(g, 0, g->size);
 		madvise(v, g->size, MADV_DONTFORK);
 		ret = rs_for_each(g->attrs, 0, g->size, revoke_private, g);
 	}
