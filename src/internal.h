@@ -19,6 +19,13 @@
 #define PAGE_ALIGNED(x) (((x) & (PAGE_SIZE - 1)) == 0)
 
 #define GMEM_PAGE_LOCKS 64
+/* Slots of the attribute store's readers (gmem_get_memory_attributes),
+ * one cache line each; slot 0 holds the writer's flag. */
+#define GMEM_READERS 32
+
+struct gmem_reader {
+	unsigned n;
+} __attribute__((aligned(64)));
 
 struct gmem_platform;
 struct gmem_policy;
@@ -57,6 +64,8 @@ struct gmem {
 	 * readers are guest accesses and queries. */
 	pthread_rwlock_t lock;
 	struct rangeset *attrs;		/* GMEM_ATTR_PRIVATE per page */
+	struct gmem_reader *rd;		/* GMEM_READERS + 1 lines: readers of
+					 * attrs that take no lock */
 	struct rangeset *pins;		/* pin count per page */
 	struct rangeset *vendor;	/* RMP / S-EPT state per page, or NULL */
 	struct gmem_stats stats;
@@ -104,6 +113,10 @@ void gmem__vm_free(struct gmem_vm *vm);
 
 /* The GMEM_M_* content modes the VM accepts now for that direction. */
 unsigned gmem__vm_modes(struct gmem_vm *vm, uint64_t attributes);
+
+/* rs_set() of g->attrs, with g->lock held for writing: waits out the
+ * readers that take no lock.  Every change of g->attrs goes through it. */
+int gmem__attrs_set(struct gmem *g, uint64_t start, uint64_t end, unsigned attr);
 
 /* Host views (src/view.c). */
 int  gmem__view_revoke(struct gmem *g, uint64_t off, uint64_t len);
