@@ -102,6 +102,9 @@ static inline pthread_mutex_t *gmem__page_lock(struct gmem *g, uint64_t off)
 /* Zero [off, off+len) of the physical bytes, touching only allocated
  * pages.  Returns the number of pages written. */
 uint64_t gmem__zero_range(struct gmem *g, uint64_t off, uint64_t len);
+/* The same bytes written, counted as no content mode's work (a vendor
+ * operation's own clearing). */
+uint64_t gmem__clear_range(struct gmem *g, uint64_t off, uint64_t len);
 /* Is the page at off backed by memory? */
 bool gmem__page_allocated(struct gmem *g, uint64_t off);
 
