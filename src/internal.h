@@ -129,6 +129,10 @@ int  gmem__view_restore(struct gmem *g, uint64_t off, uint64_t len);
 int  gmem__view_restore_hidden(struct gmem *g, uint64_t off, uint64_t len);
 void gmem__view_reveal(struct gmem *g, uint64_t off, uint64_t len);
 void gmem__view_unregister(struct gmem *g);
+/* Test-only: false makes every private run of a view take the cover (the
+ * mechanism of views that userfaultfd cannot register), true (the
+ * default) lets small runs take poison markers. */
+void gmem__view_markers(bool on);
 
 /* Read physical bytes without allocating holes. */
 void gmem__phys_read(struct gmem *g, uint64_t off, void *buf, uint64_t len);

@@ -236,9 +236,16 @@ static bool covered(struct gmem *g, uint64_t off, uint64_t len)
  * island the host was given inside a cover goes back in one call, and the
  * VMA it cost goes with it.
  */
+static bool markers_off;	/* tests: every run takes the cover */
+
+void gmem__view_markers(bool on)
+{
+	__atomic_store_n(&markers_off, !on, __ATOMIC_RELAXED);
+}
+
 static bool use_marks(struct gmem *g, uint64_t off, uint64_t len)
 {
-	if (!g->view_marks)
+	if (!g->view_marks || __atomic_load_n(&markers_off, __ATOMIC_RELAXED))
 		return false;
 	if (rs_runs(g->vcover) >= COVER_RUNS_MAX)
 		return true;
