@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include "gmem/gmem.h"
+#include "gmem/snp.h"
 
 /* ---- the C library's functions (shim.c) ------------------------------- */
 struct compat_real {
@@ -32,23 +33,77 @@ extern struct compat_real compat_real;
 void compat_real_init(void);
 
 /* ---- libgmem entry points for the shim (src/compat_vm.c) -------------- */
-int gmem__compat_vm_create(struct gmem_vm **vm, const char *platform,
-			   const char *policy, int app_vm_fd);
-int gmem__compat_fd(const struct gmem *g);
-void *gmem__compat_mem(const struct gmem *g);
+/* All the shim uses of the library beyond its public API: see there. */
+#include "compat_api.h"
 
 /* ---- tracked descriptors (fdtab.c) ------------------------------------ */
-enum compat_kind { COMPAT_VM = 1, COMPAT_GMEM };
+enum compat_kind { COMPAT_VM = 1, COMPAT_GMEM, COMPAT_VCPU, COMPAT_SEVDEV };
 
-/* Both kinds start with this header, so a table entry says what it is. */
+/* Every kind starts with this header, so a table entry says what it is. */
 struct compat_obj {
 	enum compat_kind kind;
 	int refs;			/* atomic */
 };
 
+struct compat_vm;
+
+/* A capability whose answer on a VM of some type differs from the kernel's
+ * answer on the default VM underneath. */
+struct compat_cap {
+	long cap;
+	long val;
+};
+
+/*
+ * One row per VM type the application may ask KVM_CREATE_VM for (vmtypes.c).
+ * The KVM VM underneath is always KVM_X86_DEFAULT_VM; the row says which
+ * libgmem platform models it and what KVM says differently for it.
+ */
+struct compat_vm_type {
+	unsigned long type;		/* KVM_X86_*_VM */
+	const char *name;
+	const char *platform;		/* NULL: GMEM_COMPAT_PLATFORM */
+	bool phase_from_env;		/* GMEM_COMPAT_PHASE applies */
+	const struct compat_cap *caps;	/* ends with cap 0 */
+	/* KVM_MEMORY_ENCRYPT_OP on the VM fd: 0 or -errno; NULL: the
+	 * kernel's answer for the default VM underneath. */
+	int (*encrypt_op)(struct compat_vm *cvm, void *arg);
+	/* Per-VM state of the row's handlers: made at KVM_CREATE_VM,
+	 * freed with the VM (either may be NULL). */
+	int  (*vm_init)(struct compat_vm *cvm);
+	void (*vm_fini)(struct compat_vm *cvm);
+};
+
+struct compat_vcpu;
+
 struct compat_vm {
-	struct compat_obj obj;		/* refs: the fd entry + one per file */
-	struct gmem_vm *vm;
+	struct compat_obj obj;		/* refs: the fd entry + one per file
+					 * and per vCPU */
+	const struct compat_vm_type *type;
+	int fd;				/* the application's VM fd */
+	struct gmem_vm *vm;		/* made at the first need */
+	pthread_mutex_t lock;		/* vcpus, priv, memslots */
+	struct compat_vcpu *vcpus;	/* in creation order */
+	unsigned nr_vcpus_created;	/* KVM's created_vcpus */
+	void *priv;			/* the row's state */
+	struct compat_slot *slots;	/* gmem-backed memslots */
+};
+
+struct compat_vcpu {
+	struct compat_obj obj;		/* refs: the fd entry */
+	struct compat_vm *cvm;
+	struct compat_vcpu *next;	/* cvm->vcpus, under cvm->lock */
+	unsigned long id;		/* KVM_CREATE_VCPU's argument */
+	int fd;				/* the application's descriptor */
+};
+
+/* A memslot bound to one of the shim's guest_memfds (KVM_SET_USER_MEMORY_
+ * REGION2), for the VM-fd attribute and launch ioctls that name GPAs. */
+struct compat_slot {
+	struct compat_slot *next;
+	uint32_t slot;
+	uint64_t gpa, size, offset;
+	struct compat_file *f;		/* holds a reference */
 };
 
 struct compat_map;
@@ -74,10 +129,60 @@ extern pthread_rwlock_t compat_fd_lock;
  * kernel converts in place itself, or cannot host the emulation). */
 bool compat_active(void);
 
+/* ---- VM types (vmtypes.c) ---------------------------------------------- */
+const struct compat_vm_type *compat_vm_type(unsigned long type);
+int  compat_create_vm(int kvm_fd, unsigned long type);	/* fd or -errno */
+int  compat_create_vcpu(struct compat_vm *cvm, int vm_fd, unsigned long id);
+/* The libgmem VM of cvm, made at the first need; called with
+ * compat_fd_lock held (either way). */
+int  compat_vm_lib(struct compat_vm *cvm, int vm_fd);
+/* Answers of KVM_CHECK_EXTENSION that the VM types change (*handled). */
+long compat_vm_type_cap(int fd, long cap, bool *handled);
+struct compat_vm *compat_vm_new(const struct compat_vm_type *t);
+long compat_dev_attr(int fd, bool get, void *arg, bool *handled);
+void compat_vm_free(struct compat_vm *cvm);		/* refs reached 0 */
+void compat_vcpu_free(struct compat_vcpu *v);		/* refs reached 0 */
+void compat_slot_record(struct compat_vm *cvm, uint32_t slot, uint64_t gpa,
+			uint64_t size, uint64_t offset, struct compat_file *f);
+void compat_slots_forget(struct compat_file *f);
+/* KVM_SET_MEMORY_ATTRIBUTES on the fd of a VM whose type has private
+ * memory; called with compat_fd_lock read. */
+int  compat_vm_set_attributes(struct compat_vm *cvm, void *arg);
+/* The gmem-backed memslot holding gpa: its file and the file offset of
+ * gpa, and the bytes left in the slot from gpa; false if none.  Called
+ * with cvm->lock held. */
+bool compat_slot_find(struct compat_vm *cvm, uint64_t gpa,
+		      struct compat_file **f, uint64_t *off, uint64_t *left);
+
+/* ---- SEV-SNP (sev.c) ---------------------------------------------------- */
+int  compat_sev_encrypt_op(struct compat_vm *cvm, void *arg);
+int  compat_sev_vm_init(struct compat_vm *cvm);
+void compat_sev_vm_fini(struct compat_vm *cvm);
+/* GMEM_COMPAT_LOG: one line per call (a newline is added). */
+void compat_sev_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- /dev/sev (sevdev.c) ------------------------------------------------ */
+int  compat_sevdev_ioctl(unsigned long req, void *arg);
+bool compat_is_sevdev(int fd);
+void compat_sev_guests_add(int n);
+
+/* ---- the modelled firmware's CPUID policy (sev_cpuid.c) ----------------- */
+struct compat_snp_cpuid;
+int  compat_snp_cpuid_new(struct compat_snp_cpuid **p);
+void compat_snp_cpuid_free(struct compat_snp_cpuid *p);
+int  compat_snp_cpuid_check(void *policy, struct gmem_snp_cpuid_table *t,
+			    unsigned *nchanged);
+
 /* ---- guest_memfds (file.c) -------------------------------------------- */
+/* A libgmem VM for a VM of type t (NULL: the default row) on the
+ * application's VM fd (or on none: for capability answers). */
+int  compat_new_lib_vm(struct gmem_vm **vm, const struct compat_vm_type *t,
+		       int app_vm_fd);
 int  compat_create_gmem(int vm_fd, void *arg);		/* fd or -errno */
 long compat_check_extension(int fd, long cap, bool *handled);
 int  compat_set_attributes(struct compat_file *f, void *arg);
+int  compat_file_convert(struct compat_file *f, uint64_t off, uint64_t size,
+			 uint64_t attributes);
 int  compat_set_region2(int vm_fd, void *arg);
 int  compat_fallocate(struct compat_file *f, int mode, off_t off, off_t len);
 void compat_obj_put(struct compat_obj *o);

@@ -27,16 +27,22 @@ static const char *env_or(const char *name, const char *def)
 	return v && *v ? v : def;
 }
 
-/* A libgmem VM with the configured platform, policy and phase, on the
- * application's VM fd (or on none: for capability answers). */
-static int new_lib_vm(struct gmem_vm **vm, int app_vm_fd)
+/* The platform follows the VM type; GMEM_COMPAT_PLATFORM and
+ * GMEM_COMPAT_PHASE apply to default VMs, the policy to all. */
+int compat_new_lib_vm(struct gmem_vm **vm, const struct compat_vm_type *t,
+		      int app_vm_fd)
 {
-	int ret = gmem__compat_vm_create(vm,
-			env_or("GMEM_COMPAT_PLATFORM", "default"),
-			env_or("GMEM_COMPAT_POLICY", "seed"), app_vm_fd);
+	int ret;
 
-	if (!ret && !strcmp(env_or("GMEM_COMPAT_PHASE", "pre-finalize"),
-			    "finalized"))
+	if (!t)
+		t = compat_vm_type(KVM_X86_DEFAULT_VM);
+	*vm = NULL;
+	ret = gmem__compat_vm_create(vm,
+			t->platform ? t->platform
+				    : env_or("GMEM_COMPAT_PLATFORM", "default"),
+			env_or("GMEM_COMPAT_POLICY", "seed"), app_vm_fd);
+	if (!ret && t->phase_from_env &&
+	    !strcmp(env_or("GMEM_COMPAT_PHASE", "pre-finalize"), "finalized"))
 		ret = gmem_vm_finalize(*vm);
 	if (ret && *vm) {
 		gmem_vm_destroy(*vm);
@@ -50,7 +56,7 @@ static pthread_once_t template_once = PTHREAD_ONCE_INIT;
 
 static void template_init(void)
 {
-	if (new_lib_vm(&template_vm, -1))
+	if (compat_new_lib_vm(&template_vm, NULL, -1))
 		template_vm = NULL;
 }
 
@@ -60,18 +66,26 @@ void compat_obj_put(struct compat_obj *o)
 {
 	if (__atomic_sub_fetch(&o->refs, 1, __ATOMIC_ACQ_REL))
 		return;
-	if (o->kind == COMPAT_GMEM) {
+	switch (o->kind) {
+	case COMPAT_GMEM: {
 		struct compat_file *f = (struct compat_file *)o;
 
+		compat_slots_forget(f);
 		gmem_destroy(f->g);
 		pthread_mutex_destroy(&f->lock);
 		compat_obj_put(&f->cvm->obj);
 		free(f);
-	} else {
-		struct compat_vm *cvm = (struct compat_vm *)o;
-
-		gmem_vm_destroy(cvm->vm);
-		free(cvm);
+		break;
+	}
+	case COMPAT_VCPU:
+		compat_vcpu_free((struct compat_vcpu *)o);
+		break;
+	case COMPAT_VM:
+		compat_vm_free((struct compat_vm *)o);
+		break;
+	case COMPAT_SEVDEV:
+		free(o);
+		break;
 	}
 }
 
@@ -82,8 +96,9 @@ static void obj_get(struct compat_obj *o)
 
 /* ---- KVM_CREATE_GUEST_MEMFD -------------------------------------------- */
 
-/* The VM object of vm_fd, tracked from now on; called with compat_fd_lock
- * written.  A VM fd the shim sees for the first time gets a new one. */
+/* The VM object of vm_fd with its libgmem VM, tracked from now on; called
+ * with compat_fd_lock written.  A VM fd the shim did not see created (a
+ * default VM) gets a new one. */
 static int vm_of(int vm_fd, struct compat_vm **cvmp, bool *is_new)
 {
 	struct compat_obj *o = compat_fd_get(vm_fd);
@@ -93,22 +108,19 @@ static int vm_of(int vm_fd, struct compat_vm **cvmp, bool *is_new)
 	*is_new = false;
 	if (o && o->kind == COMPAT_VM) {
 		*cvmp = (struct compat_vm *)o;
-		return 0;
+		return compat_vm_lib(*cvmp, vm_fd);
 	}
 	if (o)
 		return -ENOTTY;		/* a guest_memfd is not a VM */
-	cvm = calloc(1, sizeof(*cvm));
+	cvm = compat_vm_new(compat_vm_type(KVM_X86_DEFAULT_VM));
 	if (!cvm)
 		return -ENOMEM;
-	cvm->obj.kind = COMPAT_VM;
-	cvm->obj.refs = 1;		/* the fd entry */
-	ret = new_lib_vm(&cvm->vm, vm_fd);
+	cvm->fd = vm_fd;
+	ret = compat_vm_lib(cvm, vm_fd);
 	if (!ret)
 		ret = compat_fd_set(vm_fd, &cvm->obj);
 	if (ret) {
-		if (cvm->vm)
-			gmem_vm_destroy(cvm->vm);
-		free(cvm);
+		compat_vm_free(cvm);
 		return ret;
 	}
 	*cvmp = cvm;
@@ -224,7 +236,9 @@ long compat_check_extension(int fd, long cap, bool *handled)
 	pthread_rwlock_rdlock(&compat_fd_lock);
 	o = compat_fd_get(fd);
 	if (o && o->kind == COMPAT_VM) {
-		r = content_modes(((struct compat_vm *)o)->vm);
+		struct compat_vm *cvm = (struct compat_vm *)o;
+
+		r = compat_vm_lib(cvm, fd) ? 0 : content_modes(cvm->vm);
 	} else {
 		pthread_once(&template_once, template_init);
 		r = content_modes(template_vm);
@@ -304,6 +318,22 @@ int compat_set_attributes(struct compat_file *f, void *arg)
 	return ret;
 }
 
+/* A conversion of [off, off + size) the shim makes itself (the VM-fd
+ * KVM_SET_MEMORY_ATTRIBUTES of a confidential VM type): 0 or -errno. */
+int compat_file_convert(struct compat_file *f, uint64_t off, uint64_t size,
+			uint64_t attributes)
+{
+	struct gmem_attributes2 a = {
+		.offset = off, .size = size, .attributes = attributes,
+	};
+	int ret;
+
+	pthread_mutex_lock(&f->lock);
+	ret = convert(f, &a);
+	pthread_mutex_unlock(&f->lock);
+	return ret;
+}
+
 /* ---- memslots ------------------------------------------------------------ */
 
 /*
@@ -319,7 +349,7 @@ int compat_set_region2(int vm_fd, void *arg)
 {
 	struct kvm_userspace_memory_region2 r;
 	struct compat_obj *o;
-	struct compat_file *f;
+	struct compat_file *f = NULL;
 
 	if (!arg)
 		return -EFAULT;
@@ -334,8 +364,14 @@ int compat_set_region2(int vm_fd, void *arg)
 				((uint8_t *)gmem__compat_mem(f->g) +
 				 r.guest_memfd_offset);
 	}
-	return compat_real.ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION2, &r) ?
-	       -errno : 0;
+	if (compat_real.ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION2, &r))
+		return -errno;
+	o = compat_fd_get(vm_fd);
+	if (o && o->kind == COMPAT_VM)
+		compat_slot_record((struct compat_vm *)o, r.slot,
+				   r.guest_phys_addr, r.memory_size,
+				   r.guest_memfd_offset, f);
+	return 0;
 }
 
 /* ---- fallocate ------------------------------------------------------------ */

@@ -4,8 +4,8 @@
  *
  * Each one looks the descriptor up in the fd table (no lock, two loads) and,
  * for anything the shim does not track, calls the C library's function
- * found with dlsym(RTLD_NEXT).  Only KVM_CREATE_GUEST_MEMFD and
- * KVM_CHECK_EXTENSION on untracked descriptors, and munmap / MAP_FIXED
+ * found with dlsym(RTLD_NEXT).  Only KVM_CREATE_VM, KVM_CREATE_GUEST_MEMFD
+ * and KVM_CHECK_EXTENSION on untracked descriptors, and munmap / MAP_FIXED
  * mmap / mremap while a guest_memfd is mapped, take a slower path.
  *
  * libgmem's own objects are linked into the shim with ld --wrap for the
@@ -188,26 +188,48 @@ static int ret_errno(int ret)
 	return ret < 0 ? fail(-ret) : ret;
 }
 
-/* KVM_CREATE_GUEST_MEMFD and KVM_CHECK_EXTENSION on an untracked fd (the
- * application's /dev/kvm or VM fd). */
+/* A KVM ioctl (type KVMIO) on an untracked fd (/dev/kvm, or a VM the shim
+ * did not see created), or one of the system ioctls on a tracked VM. */
 static int ioctl_kvm(int fd, unsigned long req, void *arg)
 {
 	bool handled = false;
 	long r;
 
+	if (req != KVM_CREATE_GUEST_MEMFD && req != KVM_CHECK_EXTENSION &&
+	    req != KVM_CREATE_VM && req != KVM_GET_DEVICE_ATTR &&
+	    req != KVM_HAS_DEVICE_ATTR)
+		return compat_real.ioctl(fd, req, arg);
 	if (!compat_active())
 		return compat_real.ioctl(fd, req, arg);
 	if (req == KVM_CREATE_GUEST_MEMFD)
 		return ret_errno(compat_create_gmem(fd, arg));
+	if (req == KVM_CREATE_VM)
+		return ret_errno(compat_create_vm(fd, (unsigned long)arg));
+	if (req == KVM_GET_DEVICE_ATTR || req == KVM_HAS_DEVICE_ATTR) {
+		r = compat_dev_attr(fd, req == KVM_GET_DEVICE_ATTR, arg, &handled);
+		return handled ? ret_errno((int)r) : compat_real.ioctl(fd, req, arg);
+	}
 	r = compat_check_extension(fd, (long)arg, &handled);
+	if (!handled)
+		r = compat_vm_type_cap(fd, (long)arg, &handled);
 	if (!handled)
 		return compat_real.ioctl(fd, req, arg);
 	return (int)r;
 }
 
-/* A tracked descriptor: the shim's guest_memfd, or a VM it has files on.
- * Requests the shim does not serve take no lock (a VMM's interrupt and
- * eventfd ioctls on the VM fd). */
+/* KVM_MEMORY_ENCRYPT_OP on a VM: the handler of its type's row, or the
+ * kernel's answer for the default VM underneath.  Called with
+ * compat_fd_lock read. */
+static int encrypt_op(struct compat_vm *cvm, int fd, void *arg)
+{
+	if (!cvm->type->encrypt_op)
+		return compat_real.ioctl(fd, KVM_MEMORY_ENCRYPT_OP, arg);
+	return ret_errno(cvm->type->encrypt_op(cvm, arg));
+}
+
+/* A tracked descriptor: the shim's guest_memfd, a VM or a vCPU.  Requests
+ * the shim does not serve take no lock (a VMM's interrupt and eventfd
+ * ioctls on the VM fd, KVM_RUN on a vCPU). */
 static int ioctl_tracked(int fd, unsigned long req, void *arg)
 {
 	struct compat_obj *o;
@@ -216,11 +238,15 @@ static int ioctl_tracked(int fd, unsigned long req, void *arg)
 	switch (req) {
 	case KVM_SET_MEMORY_ATTRIBUTES2:
 	case KVM_SET_USER_MEMORY_REGION2:
+	case KVM_CREATE_VCPU:
+	case KVM_MEMORY_ENCRYPT_OP:
+	case KVM_SET_MEMORY_ATTRIBUTES:
+	case SEV_ISSUE_CMD:
 		break;
 	case KVM_CREATE_GUEST_MEMFD:
 	case KVM_CHECK_EXTENSION:
 		o = compat_fd_get(fd);
-		if (o && o->kind == COMPAT_GMEM)	/* not ioctls of a file */
+		if (o && o->kind != COMPAT_VM)	/* not ioctls of a file */
 			return compat_real.ioctl(fd, req, arg);
 		return ioctl_kvm(fd, req, arg);
 	default:
@@ -232,7 +258,24 @@ static int ioctl_tracked(int fd, unsigned long req, void *arg)
 		ret = ret_errno(compat_set_attributes((struct compat_file *)o, arg));
 	else if (o && o->kind == COMPAT_VM && req == KVM_SET_USER_MEMORY_REGION2)
 		ret = ret_errno(compat_set_region2(fd, arg));
-	else
+	else if (o && o->kind == COMPAT_VM && req == KVM_MEMORY_ENCRYPT_OP)
+		ret = encrypt_op((struct compat_vm *)o, fd, arg);
+	else if (o && o->kind == COMPAT_VM && req == KVM_SET_MEMORY_ATTRIBUTES) {
+		ret = compat_vm_set_attributes((struct compat_vm *)o, arg);
+		ret = ret == -ENOTTY ? compat_real.ioctl(fd, req, arg)
+				     : ret_errno(ret);
+	} else if (o && o->kind == COMPAT_SEVDEV)
+		ret = ret_errno(compat_sevdev_ioctl(req, arg));
+	else if (o && o->kind == COMPAT_VM && req == KVM_CREATE_VCPU) {
+		struct compat_vm *cvm = (struct compat_vm *)o;
+
+		/* compat_create_vcpu takes the lock written. */
+		__atomic_add_fetch(&cvm->obj.refs, 1, __ATOMIC_RELAXED);
+		pthread_rwlock_unlock(&compat_fd_lock);
+		ret = ret_errno(compat_create_vcpu(cvm, fd, (unsigned long)arg));
+		compat_obj_put(&cvm->obj);
+		return ret;
+	} else
 		ret = compat_real.ioctl(fd, req, arg);
 	pthread_rwlock_unlock(&compat_fd_lock);
 	return ret;
@@ -247,8 +290,8 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
 	arg = va_arg(ap, void *);
 	va_end(ap);
 	if (__builtin_expect(!compat_fd_get(fd), 1)) {
-		if (__builtin_expect(req != KVM_CREATE_GUEST_MEMFD &&
-				     req != KVM_CHECK_EXTENSION, 1))
+		/* Only KVM's own ioctls (type KVMIO) may need the shim. */
+		if (__builtin_expect((req & 0xff00) != (KVMIO << 8), 1))
 			return compat_real.ioctl(fd, req, arg);
 		return ioctl_kvm(fd, req, arg);
 	}

@@ -46,15 +46,17 @@ trap 'rm -rf "$out"' EXIT
 
 # The shim exports the functions it interposes and nothing else.
 if command -v nm >/dev/null 2>&1; then
-	syms=$(nm -D --defined-only "$shim" | awk '$2 ~ /^[TWiV]$/ { print $3 }' | sort | tr '\n' ' ')
-	want="close fallocate fallocate64 ioctl mmap mmap64 mremap munmap "
+	syms=$(nm -D --defined-only "$shim" | awk '$2 ~ /^[TWiV]$/ { print $3 }' | LC_ALL=C sort | tr '\n' ' ')
+	want=$(printf '%s\n' close fallocate fallocate64 ioctl mmap mmap64 mremap \
+		munmap open open64 openat openat64 __open_2 __open64_2 __openat_2 \
+		__openat64_2 | LC_ALL=C sort | tr '\n' ' ')
 	[ "$syms" = "$want" ]
 	t $? "libgmem-compat.so exports only the interposed functions ($syms)"
 else
 	skip "no nm to list the shim's exports"
 fi
 
-progs="caps convert mmap punch vcpu threads maxmap overhead"
+progs="caps convert mmap punch vcpu threads maxmap overhead vmtypes snp_launch"
 cflags="-std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE -pthread -I$top/include -I$top/tests"
 case "$san" in *-fsanitize=*) sanitized=1 ;; *) sanitized=0 ;; esac
 
@@ -150,7 +152,7 @@ for p in caps convert; do
 done
 check_pass convert "(sw_protected, seed, after finalize)" \
 	GMEM_COMPAT_PLATFORM=sw_protected GMEM_COMPAT_PHASE=finalized
-for p in mmap punch vcpu threads; do
+for p in mmap punch vcpu threads vmtypes snp_launch; do
 	check_pass $p "(platform default, policy seed)"
 done
 # The shim's own limit (a kernel converting in place has none): with it

@@ -8,13 +8,15 @@
  * attributes and KVM_EXIT_MEMORY_FAULT (Linux 6.8); GUEST_MEMFD_FLAG_MMAP
  * (6.17), GUEST_MEMFD_FLAG_INIT_SHARED and KVM_CAP_GUEST_MEMFD_FLAGS (6.18);
  * KVM_SET_MEMORY_ATTRIBUTES2 and the content modes from the series
- * "guest_memfd: In-place conversion support" (RFC v5, not in a release).
+ * "guest_memfd: In-place conversion support" (RFC v5; v8 keeps the struct
+ * and drops the content flags; not in a release).
  * The SEV-SNP launch structures follow <linux/kvm.h> of Linux 6.11.
  */
 #ifndef GMEM_UAPI_H
 #define GMEM_UAPI_H
 
 #include <linux/kvm.h>
+#include <linux/psp-sev.h>
 #include <linux/types.h>
 #include <sys/ioctl.h>
 
@@ -34,13 +36,20 @@
 #ifndef KVM_CAP_GUEST_MEMFD_FLAGS
 #define KVM_CAP_GUEST_MEMFD_FLAGS 244		/* 6.18 */
 #endif
-/* The series' capabilities moved between revisions (249/250 in v4 and v5):
- * probe by trying KVM_SET_MEMORY_ATTRIBUTES2, never by number alone. */
+/* The series' capabilities moved between revisions: RFC v5 had
+ * KVM_CAP_MEMORY_ATTRIBUTES2 = 249 and the content modes at 250; v8 has
+ * KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES = 250 (the attributes a guest_memfd
+ * of that VM supports: KVM_MEMORY_ATTRIBUTE_PRIVATE) and no content modes,
+ * and Linux 7.2 gives 249 to KVM_CAP_S390_HPAGE_2G.  Probe by trying
+ * KVM_SET_MEMORY_ATTRIBUTES2, never by number alone. */
 #ifndef KVM_CAP_MEMORY_ATTRIBUTES2
 #define KVM_CAP_MEMORY_ATTRIBUTES2 249		/* RFC v5 */
 #endif
 #ifndef KVM_CAP_GUEST_MEMFD_CONTENT_MODES
 #define KVM_CAP_GUEST_MEMFD_CONTENT_MODES 250	/* RFC v5 */
+#endif
+#ifndef KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES
+#define KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES 250	/* v8 */
 #endif
 
 /* ---- VM types (x86) ---------------------------------------------------- */
@@ -221,6 +230,75 @@ _Static_assert(sizeof(struct gmem_kvm_sev_snp_launch_finish) == 88,
 /* SEV firmware status codes (SEV-SNP firmware ABI, table "Status Codes"). */
 #ifndef SEV_RET_INVALID_PARAM
 #define SEV_RET_INVALID_PARAM 0x16
+#endif
+
+/* KVM_SEV_INIT2 and its struct (6.10), numbered after KVM_SEV_SEND_CANCEL. */
+#ifndef KVM_SEV_INIT2
+#define KVM_SEV_INIT2 22
+#endif
+struct gmem_kvm_sev_init {
+	__u64 vmsa_features;
+	__u32 flags;
+	__u16 ghcb_version;
+	__u16 pad1;
+	__u32 pad2[8];
+};
+_Static_assert(sizeof(struct gmem_kvm_sev_init) == 48,
+	       "struct kvm_sev_init is 48 bytes");
+_Static_assert(sizeof(struct kvm_sev_cmd) == 24, "struct kvm_sev_cmd is 24 bytes");
+
+/* Attributes of /dev/kvm (KVM_GET_DEVICE_ATTR, KVM_HAS_DEVICE_ATTR). */
+#ifndef KVM_X86_GRP_SEV
+#define KVM_X86_GRP_SEV 1
+#define KVM_X86_SEV_VMSA_FEATURES 0
+#endif
+/* VMSA SEV_FEATURES bits (AMD APM vol. 2, "VMSA"). */
+#define GMEM_SVM_SEV_FEAT_SNP_ACTIVE (1ULL << 0)
+#define GMEM_SVM_SEV_FEAT_DEBUG_SWAP (1ULL << 5)
+/* Guest policy bits KVM accepts (SEV-SNP firmware ABI, "Guest Policy"). */
+#define GMEM_SNP_POLICY_SMT      (1ULL << 16)
+#define GMEM_SNP_POLICY_RSVD_MBO (1ULL << 17)
+#define GMEM_SNP_POLICY_DEBUG    (1ULL << 19)
+#define GMEM_SNP_POLICY_SINGLE_SOCKET (1ULL << 20)
+#define GMEM_SNP_POLICY_VALID    (0xffffULL | GMEM_SNP_POLICY_SMT | \
+				  GMEM_SNP_POLICY_RSVD_MBO | \
+				  GMEM_SNP_POLICY_DEBUG | \
+				  GMEM_SNP_POLICY_SINGLE_SOCKET)
+
+/* /dev/sev (<linux/psp-sev.h>): SEV_ISSUE_CMD and the SNP status (6.11). */
+#ifndef SNP_PLATFORM_STATUS
+#define SNP_PLATFORM_STATUS 256
+#endif
+struct gmem_sev_user_data_snp_status {
+	__u8 api_major;
+	__u8 api_minor;
+	__u8 state;
+	__u8 is_rmp_initialized;	/* bit 0; bits 1-7 reserved */
+	__u32 build_id;
+	__u32 feature_flags;		/* mask_chip_id, mask_chip_key, ... */
+	__u32 guest_count;
+	__u64 current_tcb_version;
+	__u64 reported_tcb_version;
+} __attribute__((packed));
+_Static_assert(sizeof(struct gmem_sev_user_data_snp_status) == 32,
+	       "struct sev_user_data_snp_status is 32 bytes");
+_Static_assert(sizeof(struct sev_issue_cmd) == 16, "struct sev_issue_cmd is 16 bytes");
+/* ---- /sys/kernel/debug/gup_test (CONFIG_GUP_TEST, mm/gup_test.h) -------- */
+/* Long-term GUP pins of user pages held until STOP: the kernel's own way to
+ * give a guest_memfd page an elevated reference (the series' selftests use
+ * it for KVM_SET_MEMORY_ATTRIBUTES2's EAGAIN).  Not an installed header. */
+struct gmem_pin_longterm_test {
+	__u64 addr;
+	__u64 size;
+	__u32 flags;
+};
+_Static_assert(sizeof(struct gmem_pin_longterm_test) == 24,
+	       "struct pin_longterm_test is 24 bytes");
+#ifndef PIN_LONGTERM_TEST_START
+#define PIN_LONGTERM_TEST_START _IOW('g', 7, struct gmem_pin_longterm_test)
+#define PIN_LONGTERM_TEST_STOP  _IO('g', 8)
+#define PIN_LONGTERM_TEST_FLAG_USE_WRITE 1
+#define PIN_LONGTERM_TEST_FLAG_USE_FAST  2
 #endif
 
 /* ---- userfaultfd (host views, src/view.c) ------------------------------ */

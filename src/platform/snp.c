@@ -32,6 +32,10 @@
 struct snp_vm {
 	struct gmem_crypt *crypt;
 	uint8_t digest[48];
+	/* The firmware's CPUID check (NULL: the modelled platform's). */
+	int (*cpuid_check)(void *opaque, struct gmem_snp_cpuid_table *t,
+			   unsigned *nchanged);
+	void *cpuid_opaque;
 };
 
 static struct snp_vm *snp(struct gmem_vm *vm) { return vm->plat_priv; }
@@ -110,13 +114,13 @@ const struct gmem_platform gmem__plat_snp = {
 
 static bool is_snp(struct gmem *g) { return g->vm->plat == &gmem__plat_snp; }
 
-/* Prepare one page's plaintext for its type and compute its contents hash. */
-static int launch_page(struct gmem *g, uint64_t off, unsigned type,
-		       unsigned *fw_error)
+/* Prepare one page's plaintext for its type and compute its contents hash;
+ * gpa is the guest physical address the firmware is told. */
+static int launch_page(struct gmem *g, uint64_t off, uint64_t gpa,
+		       unsigned type, unsigned *fw_error)
 {
 	struct snp_vm *s = snp(g->vm);
 	uint8_t *p = g->mem + off;
-	uint64_t gpa = g->gpa + off;
 	int ret;
 
 	switch (type) {
@@ -132,8 +136,13 @@ static int launch_page(struct gmem *g, uint64_t off, unsigned type,
 	case GMEM_SNP_PAGE_CPUID: {
 		unsigned changed = 0;
 
-		ret = gmem__snp_cpuid_check((struct gmem_snp_cpuid_table *)p,
-					    &changed);
+		if (s->cpuid_check)
+			ret = s->cpuid_check(s->cpuid_opaque,
+					     (struct gmem_snp_cpuid_table *)p,
+					     &changed);
+		else
+			ret = gmem__snp_cpuid_check((struct gmem_snp_cpuid_table *)p,
+						    &changed);
 		if (ret) {
 			*fw_error = GMEM_SEV_RET_INVALID_PARAM;
 			return -EIO;	/* page stays hypervisor-owned */
@@ -159,6 +168,19 @@ static int launch_page(struct gmem *g, uint64_t off, unsigned type,
  */
 int gmem_snp_launch_update(struct gmem *g, uint64_t offset, uint64_t len,
 			   unsigned page_type, unsigned *fw_error)
+{
+	if (!g)
+		return -EFAULT;
+	return gmem__snp_launch_update_gpa(g, offset, len, g->gpa + offset,
+					   page_type, fw_error);
+}
+
+/* As gmem_snp_launch_update(), the firmware being told that the range
+ * starts at guest physical address gpa (a file mapped by several memslots
+ * has several). */
+int gmem__snp_launch_update_gpa(struct gmem *g, uint64_t offset, uint64_t len,
+				uint64_t gpa, unsigned page_type,
+				unsigned *fw_error)
 {
 	uint8_t digest[48], *backup = NULL;
 	uint64_t first_diff, off = offset;
@@ -193,7 +215,7 @@ int gmem_snp_launch_update(struct gmem *g, uint64_t offset, uint64_t len,
 	memcpy(backup, g->mem + offset, len);
 	memcpy(digest, snp(g->vm)->digest, sizeof(digest));
 	for (; off < offset + len && !ret; off += PAGE_SIZE)
-		ret = launch_page(g, off, page_type, &fw);
+		ret = launch_page(g, off, gpa + (off - offset), page_type, &fw);
 	if (!ret) {
 		rs_set(g->vendor, offset, offset + len, GMEM_RMP_VALIDATED);
 	} else {
@@ -246,5 +268,44 @@ int gmem_snp_pvalidate(struct gmem *g, uint64_t offset, uint64_t len,
 		ret = rs_set(g->vendor, offset, offset + len,
 			     validate ? GMEM_RMP_VALIDATED : GMEM_RMP_ASSIGNED);
 	pthread_rwlock_unlock(&g->lock);
+	return ret;
+}
+
+/* The firmware's CPUID check for this VM: check() instead of the modelled
+ * platform's policy (NULL: back to it). */
+int gmem__snp_set_cpuid_check(struct gmem_vm *vm,
+			      int (*check)(void *opaque,
+					   struct gmem_snp_cpuid_table *t,
+					   unsigned *nchanged),
+			      void *opaque)
+{
+	if (!vm)
+		return -EFAULT;
+	if (vm->plat != &gmem__plat_snp)
+		return -EINVAL;
+	pthread_mutex_lock(&vm->lock);
+	snp(vm)->cpuid_check = check;
+	snp(vm)->cpuid_opaque = opaque;
+	pthread_mutex_unlock(&vm->lock);
+	return 0;
+}
+
+/* SNP_LAUNCH_UPDATE of a VMSA page (what KVM issues for each vCPU at
+ * LAUNCH_FINISH): measured at the architectural VMSA address. */
+int gmem__snp_launch_vmsa(struct gmem_vm *vm, const void *vmsa)
+{
+	int ret;
+
+	if (!vm || !vmsa)
+		return -EFAULT;
+	if (vm->plat != &gmem__plat_snp)
+		return -EINVAL;
+	pthread_mutex_lock(&vm->lock);
+	if (vm->finalized)
+		ret = -EINVAL;
+	else
+		ret = gmem__snp_measure_page(snp(vm)->digest, vmsa,
+					     GMEM_SNP_PAGE_VMSA, SNP_VMSA_GPA);
+	pthread_mutex_unlock(&vm->lock);
 	return ret;
 }

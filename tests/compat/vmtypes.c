@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VM types through the uAPI only: KVM_CAP_VM_TYPES lists the software-
+ * protected and SEV-SNP types, KVM_CREATE_VM makes them, each answers the
+ * capabilities its type changes, a type nobody knows is the kernel's
+ * EINVAL, and KVM_MEMORY_ENCRYPT_OP reaches only the types that have it.
+ * The platform follows the VM type: an SNP VM's content modes are SNP's
+ * whatever GMEM_COMPAT_PLATFORM says.
+ */
+#include "uapi_test.h"
+
+static long cap(int fd, long c)
+{
+	return ioctl(fd, KVM_CHECK_EXTENSION, c);
+}
+
+static int create_vm(int kvm, unsigned long type)
+{
+	int fd = ioctl(kvm, KVM_CREATE_VM, type);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int main(void)
+{
+	struct kvm_sev_cmd cmd = { 0 };
+	int kvm, vm, sw, snp, vcpu, r;
+	long types;
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	TEST_REQUIRE(kvm >= 0, "/dev/kvm: %s", strerror(errno));
+	plan_lazy();
+
+	types = cap(kvm, KVM_CAP_VM_TYPES);
+	ok(types > 0 && (types & (1L << KVM_X86_SNP_VM)),
+	   "KVM_CAP_VM_TYPES on /dev/kvm lists KVM_X86_SNP_VM (%#lx)", types);
+	if (!(types > 0 && (types & (1L << KVM_X86_SNP_VM))))
+		done();
+	ok((types & (1L << KVM_X86_DEFAULT_VM)) &&
+	   (types & (1L << KVM_X86_SW_PROTECTED_VM)),
+	   "and the default and software-protected types");
+
+	vm = create_vm(kvm, KVM_X86_DEFAULT_VM);
+	sw = create_vm(kvm, KVM_X86_SW_PROTECTED_VM);
+	snp = create_vm(kvm, KVM_X86_SNP_VM);
+	ok(vm >= 0 && sw >= 0 && snp >= 0, "KVM_CREATE_VM of the default, "
+	   "software-protected and SNP types (%d %d %d)", vm, sw, snp);
+	if (vm < 0 || sw < 0 || snp < 0)
+		done();
+	ok(cap(snp, KVM_CAP_VM_TYPES) == types, "KVM_CAP_VM_TYPES on a VM fd");
+	ok_ret(create_vm(kvm, 63), -EINVAL, "KVM_CREATE_VM of an unknown type");
+
+	ok(cap(snp, KVM_CAP_MEMORY_ATTRIBUTES) == (long)PRIVATE,
+	   "SNP VM: KVM_CAP_MEMORY_ATTRIBUTES = PRIVATE");
+	ok(cap(sw, KVM_CAP_MEMORY_ATTRIBUTES) == (long)PRIVATE,
+	   "software-protected VM: KVM_CAP_MEMORY_ATTRIBUTES = PRIVATE");
+	ok(cap(snp, KVM_CAP_READONLY_MEM) == 0,
+	   "SNP VM: no read-only memslots (KVM_CAP_READONLY_MEM = 0)");
+	ok(cap(vm, KVM_CAP_READONLY_MEM) == cap(kvm, KVM_CAP_READONLY_MEM),
+	   "default VM: the kernel's KVM_CAP_READONLY_MEM");
+	ok(cap(snp, KVM_CAP_USER_MEMORY) > 0, "other capabilities are the kernel's");
+
+	errno = 0;
+	r = ioctl(vm, KVM_MEMORY_ENCRYPT_OP, &cmd);
+	ok(r == -1 && errno == ENOTTY,
+	   "default VM: KVM_MEMORY_ENCRYPT_OP is the kernel's ENOTTY (%s)", ename(errno));
+	errno = 0;
+	r = ioctl(sw, KVM_MEMORY_ENCRYPT_OP, &cmd);
+	ok(r == -1 && errno == ENOTTY,
+	   "software-protected VM: KVM_MEMORY_ENCRYPT_OP is ENOTTY (%s)", ename(errno));
+	ok(ioctl(snp, KVM_MEMORY_ENCRYPT_OP, NULL) == 0,
+	   "SNP VM: KVM_MEMORY_ENCRYPT_OP with no argument is 0, as the kernel's");
+
+	vcpu = ioctl(snp, KVM_CREATE_VCPU, 0);
+	ok(vcpu >= 0, "KVM_CREATE_VCPU on an SNP VM");
+	ok(ioctl(snp, KVM_CREATE_VCPU, 0) == -1 && errno == EEXIST,
+	   "the kernel's EEXIST for the same vCPU id");
+	if (vcpu >= 0)
+		close(vcpu);
+
+	/* The platform follows the type: SNP refuses ZERO to-private. */
+	{
+		int g = __gmem_create(snp, 4 * PG, GUEST_MEMFD_FLAG_MMAP |
+				      GUEST_MEMFD_FLAG_INIT_SHARED);
+
+		ok(g >= 0, "KVM_CREATE_GUEST_MEMFD on the SNP VM");
+		if (g >= 0) {
+			uint64_t eo = 0;
+
+			ok(set_attrs_err(g, 0, PG, PRIVATE, F_ZERO, &eo) == EOPNOTSUPP,
+			   "SNP VM: ZERO to-private is EOPNOTSUPP whatever "
+			   "GMEM_COMPAT_PLATFORM says");
+			ok(set_attrs_err(g, 0, PG, PRIVATE, F_PRESERVE, NULL) == 0,
+			   "SNP VM: PRESERVE to-private");
+			close(g);
+		}
+	}
+	close(snp);
+	close(sw);
+	close(vm);
+	return done();
+}
