@@ -54,9 +54,10 @@ struct gmem {
 	uint8_t *view;			/* the host view (gmem_mmap), or NULL */
 	bool view_covered;		/* a to-shared span is still covered
 					 * (gmem__view_restore_hidden) */
-	bool view_marks;		/* the view is registered with
-					 * userfaultfd: private pages can carry
-					 * poison markers (src/view.c) */
+	bool view_marks;		/* userfaultfd can register the view:
+					 * private pages can carry poison
+					 * markers (src/view.c) */
+	bool view_reg;			/* ... and it is registered */
 	struct rangeset *vcover;	/* view pages that may lie under the
 					 * SIGBUS cover mapping (1) */
 

@@ -11,7 +11,9 @@
  *    Markers cost no VMA: any number of runs fits in the one mapping.
  *    Taking a page away zaps its entry (MADV_DONTNEED) and poisons it
  *    (about 1.2 us for a 4 KiB run, 60 ns per further page); giving it back
- *    zaps the marker (0.2 us): the bytes never move.  Small runs go this way.
+ *    zaps the marker (0.2 us): the bytes never move.  Runs under 64 KiB go
+ *    this way.  The view is registered when it first needs a marker: a
+ *    registered VMA has no fault-around.
  *
  *  - the cover: a mapping (MAP_FIXED) of an empty memfd over the run, at the
  *    run's own offset so that adjacent covers are one VMA; a touch lands
@@ -66,11 +68,13 @@
  */
 #define MOVE_MIN (128ULL << 10)
 /*
- * Runs from this size take the cover where the view is registered: one
- * VMA operation (a few microseconds) against about 60 ns a page of
- * poisoning, and the populated page tables move with the owner.
+ * Runs from this size take the cover where markers could: one VMA
+ * operation (a few microseconds) against about 60 ns a page of poisoning,
+ * the populated page tables move with the owner, and the host's reads
+ * fault 16 pages at a time there (a registered VMA has no fault-around:
+ * with markers, a 64 KiB run given back costs 16 read faults, not one).
  */
-#define COVER_MIN (256ULL << 10)
+#define COVER_MIN (64ULL << 10)
 /* Covers a view may hold (runs of g->vcover, about two VMAs each): past
  * this, every run takes markers. */
 #define COVER_RUNS_MAX 512
@@ -157,6 +161,13 @@ static int view_register(struct gmem *g, uint64_t off, uint64_t len)
 	return ioctl(uffd, UFFDIO_REGISTER, &r) ? -errno : 0;
 }
 
+static void view_unregister(struct gmem *g)
+{
+	struct uffdio_range r = { (uintptr_t)g->view, g->size };
+
+	(void)ioctl(uffd, UFFDIO_UNREGISTER, &r);
+}
+
 /* A new VMA of the file in the view: kept from children.  It is
  * registered for markers when a marker first needs it (mark()).  A cover
  * needs nothing: a child that inherits one gets SIGBUS there. */
@@ -195,6 +206,11 @@ static int mark(struct gmem *g, uint64_t off, uint64_t len)
 
 	if (ret)
 		return ret;
+	/* Registered on the first marker: a registered VMA has no fault-around
+	 * (a read fault maps one page, not 16), so a view without small private
+	 * runs stays unregistered. */
+	if (!g->view_reg && !view_register(g, 0, g->size))
+		g->view_reg = true;
 	for (int tries = 0; tries < MARK_TRIES; tries++) {
 		struct uffdio_poison p = { .range = { (uintptr_t)a, left } };
 
@@ -523,7 +539,11 @@ static int view_create(struct gmem *g)
 	g->view = v;
 	ret = rs_create(&g->vcover, g->size, 0);
 	if (!ret) {
+		/* Can userfaultfd register it (a memfd yes, a guest_memfd not
+		 * on Linux 6.18)?  Undone until a marker needs it. */
 		g->view_marks = uffd >= 0 && !view_register(g, 0, g->size);
+		if (g->view_marks)
+			view_unregister(g);
 		madvise(v, g->size, MADV_DONTFORK);
 		ret = rs_for_each(g->attrs, 0, g->size, revoke_private, g);
 	}
@@ -533,6 +553,7 @@ static int view_create(struct gmem *g)
 		g->vcover = NULL;
 		g->view = NULL;
 		g->view_marks = false;
+		g->view_reg = false;
 		return ret;
 	}
 	pthread_mutex_lock(&views_lock);
@@ -586,4 +607,5 @@ void gmem__view_unregister(struct gmem *g)
 	g->vcover = NULL;
 	g->view = NULL;
 	g->view_marks = false;
+	g->view_reg = false;
 }
