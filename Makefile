@@ -28,7 +28,10 @@ LDLIBS   = $(CRYPTO_LIBS) -lpthread
 
 LIB_SRC  := $(sort $(wildcard src/*.c src/backend/*.c src/platform/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-CTL_SRC  := $(sort $(wildcard tools/gmemctl/*.c))
+# The scenario interpreter (tools/gmemctl/scenario/) is part of gmemctl;
+# the fuzz target links it alone (mk/fuzz.mk).
+SCN_SRC  := $(sort $(wildcard tools/gmemctl/scenario/*.c))
+CTL_SRC  := $(sort $(wildcard tools/gmemctl/*.c)) $(SCN_SRC)
 CTL_OBJ  := $(CTL_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_SRC := $(sort $(wildcard tests/*.c))
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)

@@ -33,10 +33,8 @@ extern struct compat_real compat_real;
 void compat_real_init(void);
 
 /* ---- libgmem entry points for the shim (src/compat_vm.c) -------------- */
-int gmem__compat_vm_create(struct gmem_vm **vm, const char *platform,
-			   const char *policy, int app_vm_fd);
-int gmem__compat_fd(const struct gmem *g);
-void *gmem__compat_mem(const struct gmem *g);
+/* All the shim uses of the library beyond its public API: see there. */
+#include "compat_api.h"
 
 /* ---- tracked descriptors (fdtab.c) ------------------------------------ */
 enum compat_kind { COMPAT_VM = 1, COMPAT_GMEM, COMPAT_VCPU, COMPAT_SEVDEV };

@@ -112,6 +112,53 @@ def cpuid_seeds():
     return s
 
 
+def ovmf_image(sections, reset_eip=0x80b004, size=8192, meta_at=0x100,
+               version=1, table_extra=b""):
+    """An OVMF-like image: SEV metadata at meta_at, a GUID table (hash
+    table, reset block, metadata entries) ending 32 bytes before the end."""
+    import uuid
+
+    def guid(g):
+        return uuid.UUID(g).bytes_le
+
+    img = bytearray(size)
+    hdr = b"ASEV" + struct.pack("<III", 16 + 12 * len(sections), version,
+                                len(sections))
+    hdr += b"".join(struct.pack("<III", *s) for s in sections)
+    img[meta_at:meta_at + len(hdr)] = hdr
+
+    def entry(data, g):
+        return data + struct.pack("<H", len(data) + 18) + guid(g)
+
+    table = table_extra
+    table += entry(struct.pack("<II", 0x80f400, 0x400),
+                   "7255371f-3a3b-4b04-927b-1da6efa8d454")
+    table += entry(struct.pack("<I", reset_eip),
+                   "00f771de-1a7e-4fcb-890e-68c77e2fb44e")
+    table += entry(struct.pack("<I", size - meta_at),
+                   "dc886566-984a-4798-a75e-5585a7bf67cc")
+    table += struct.pack("<H", len(table) + 18) + \
+        guid("96b582de-1fb2-45f7-baea-a366c55a082d")
+    end = size - 32
+    img[end - len(table):end] = table
+    return bytes(img)
+
+
+def ovmf_seeds():
+    ovmf = [(0x800000, 0x9000, 1), (0x80a000, 0x3000, 1), (0x80d000, 0x1000, 2),
+            (0x80e000, 0x1000, 3), (0x80f000, 0x1000, 0x10), (0x810000, 0x1000, 4)]
+    s = {}
+    s["ovmf"] = ovmf_image(ovmf)
+    s["ovmf-3-vcpus"] = b"\x02" + ovmf_image(ovmf)[1:]
+    s["no-reset-block"] = b"\x01" + ovmf_image(ovmf, reset_eip=0)[1:]
+    s["overlap"] = ovmf_image([(0x800000, 0x2000, 1), (0x801000, 0x1000, 2)])
+    s["version-2"] = ovmf_image(ovmf, version=2)
+    s["unknown-entry"] = ovmf_image(ovmf, table_extra=b"\xaa" * 6 +
+                                    struct.pack("<H", 24) + bytes(range(16)))
+    s["no-table"] = bytes(4096)
+    return s
+
+
 def write(target, seeds):
     d = os.path.join("fuzz", "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -123,3 +170,4 @@ def write(target, seeds):
 if __name__ == "__main__":
     write("fuzz_api", api_seeds())
     write("fuzz_cpuid", cpuid_seeds())
+    write("fuzz_ovmf", ovmf_seeds())

@@ -28,20 +28,23 @@ FUZZ_SAN     := fuzzer-no-link,address,undefined
 # The sanitized library comes from this Makefile run with these settings.
 FUZZ_LIBDIR  := build-$(subst $(comma),-,$(FUZZ_SAN))
 FUZZ_OUT     ?= build-fuzz
-FUZZ_ALL     := fuzz_api fuzz_cpuid $(if $(wildcard tools/gmemctl/scenario.c),fuzz_scenario)
+FUZZ_ALL     := fuzz_api fuzz_cpuid fuzz_ovmf $(if $(SCN_SRC),fuzz_scenario)
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_CFLAGS  := -std=gnu11 $(WARN) -O1 -g -fno-omit-frame-pointer \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-D_GNU_SOURCE -Iinclude -Isrc -Itests -Itools/gmemctl
 FUZZ_MAXLEN_fuzz_api      := 512
 FUZZ_MAXLEN_fuzz_cpuid    := 3088
+FUZZ_MAXLEN_fuzz_ovmf     := 16384
 FUZZ_MAXLEN_fuzz_scenario := 4096
-FUZZ_EXTRA_fuzz_scenario  := $(FUZZ_LIBDIR)/obj/tools/gmemctl/scenario.o
+# The scenario interpreter (SCN_SRC, tools/gmemctl/scenario/*.c).
+FUZZ_EXTRA_fuzz_scenario  := $(SCN_SRC:%.c=$(FUZZ_LIBDIR)/obj/%.o)
 
 # The test programs that include the shared invariants rebuild with them.
 $(BUILD)/tests/fault_inject $(BUILD)/tests/stress: tests/invariants.h
 
 FUZZ_COVDIR  := build-fuzzcov
+FUZZ_COV_SCN := $(SCN_SRC:%.c=$(FUZZ_COVDIR)/obj/%.o)
 FUZZ_COVFLAGS := -fprofile-instr-generate -fcoverage-mapping
 LLVM_PROFDATA ?= $(firstword $(shell command -v llvm-profdata-14 llvm-profdata 2>/dev/null))
 LLVM_COV      ?= $(firstword $(shell command -v llvm-cov-14 llvm-cov 2>/dev/null))
@@ -74,6 +77,7 @@ fuzz: fuzz-build
 			$$([ $$t = fuzz_api ] && echo -len_control=0) \
 			-max_len=$$(case $$t in fuzz_api) echo $(FUZZ_MAXLEN_fuzz_api);; \
 				fuzz_cpuid) echo $(FUZZ_MAXLEN_fuzz_cpuid);; \
+				fuzz_ovmf) echo $(FUZZ_MAXLEN_fuzz_ovmf);; \
 				*) echo $(FUZZ_MAXLEN_fuzz_scenario);; esac) \
 			-artifact_prefix=$(FUZZ_OUT)/artifacts/$$t- \
 			$(FUZZ_OUT)/corpus/$$t fuzz/corpus/$$t \
@@ -106,13 +110,13 @@ fuzz-merge: fuzz-build
 fuzz-coverage:
 	$(MAKE) --no-print-directory CC=$(FUZZ_CC) BUILD=$(FUZZ_COVDIR) \
 		SANFLAGS="$(FUZZ_COVFLAGS)" $(FUZZ_COVDIR)/libgmem.a \
-		$(FUZZ_COVDIR)/obj/tools/gmemctl/scenario.o
+		$(FUZZ_COV_SCN)
 	@mkdir -p $(FUZZ_COVDIR)/bin $(FUZZ_COVDIR)/prof
 	@rm -f $(FUZZ_COVDIR)/prof/*.profraw
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		$(FUZZ_CC) $(subst $(comma)address$(comma)undefined,,$(FUZZ_CFLAGS)) \
 			$(FUZZ_COVFLAGS) -o $(FUZZ_COVDIR)/bin/$$t fuzz/$$t.c \
-			$$([ $$t = fuzz_scenario ] && echo $(FUZZ_COVDIR)/obj/tools/gmemctl/scenario.o) \
+			$$([ $$t = fuzz_scenario ] && echo $(FUZZ_COV_SCN)) \
 			$(FUZZ_COVDIR)/libgmem.a $(CRYPTO_LIBS) -lpthread -lm; \
 		mkdir -p $(FUZZ_OUT)/corpus/$$t; \
 		LLVM_PROFILE_FILE=$(FUZZ_COVDIR)/prof/$$t.profraw \
@@ -124,7 +128,7 @@ fuzz-coverage:
 	$(LLVM_COV) report $(FUZZ_COVDIR)/bin/$(firstword $(FUZZ_TARGETS)) \
 		$(patsubst %,-object $(FUZZ_COVDIR)/bin/%,$(wordlist 2,9,$(FUZZ_TARGETS))) \
 		-instr-profile=$(FUZZ_COVDIR)/all.profdata \
-		$(abspath src) $(abspath tools/gmemctl/scenario.c) \
+		$(abspath src) $(abspath tools/gmemctl/scenario) \
 		| tee $(FUZZ_COVDIR)/coverage.txt | tail -1
 
 reliability: all

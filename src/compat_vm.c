@@ -6,6 +6,8 @@
  * (MMAP | INIT_SHARED) on the application's VM, so the guest_memfd can be
  * bound to the application's memslots and run by its vCPUs, while the
  * library enforces attributes and content modes as on any kvm-backend gmem.
+ * Its declarations, and all else the shim may use of the library beyond
+ * the public API, are src/compat_api.h.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -13,14 +15,10 @@
 
 #include "internal.h"
 #include "backend/kvm.h"
+#include "compat_api.h"
 #include "gmem/uapi.h"
 #include "platform/platform.h"
 #include "policy.h"
-
-int gmem__compat_vm_create(struct gmem_vm **vmp, const char *platform,
-			   const char *policy, int app_vm_fd);
-int gmem__compat_fd(const struct gmem *g);
-void *gmem__compat_mem(const struct gmem *g);
 
 int gmem__compat_vm_create(struct gmem_vm **vmp, const char *platform,
 			   const char *policy, int app_vm_fd)

@@ -25,6 +25,7 @@ extern const struct gmemctl_cmd gmemctl_cmd_modes;
 extern const struct gmemctl_cmd gmemctl_cmd_run;
 extern const struct gmemctl_cmd gmemctl_cmd_map;
 extern const struct gmemctl_cmd gmemctl_cmd_bench;
+extern const struct gmemctl_cmd gmemctl_cmd_measure;
 
 /* Print "gmemctl: CMD: message" on stderr and return EXIT_USAGE. */
 int gmemctl_usage_error(const char *cmd, const char *fmt, ...)

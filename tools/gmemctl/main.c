@@ -25,6 +25,7 @@ static const struct gmemctl_cmd *const commands[] = {
 	&gmemctl_cmd_run,
 	&gmemctl_cmd_map,
 	&gmemctl_cmd_bench,
+	&gmemctl_cmd_measure,
 	&gmemctl_cmd_help,
 	NULL,
 };

@@ -1,0 +1,158 @@
+#!/usr/bin/perl
+# SPDX-License-Identifier: MIT
+# gmemctl measure snp: the output forms (hex line, base64, --json with its
+# steps), sev-snp-measure's ways of naming the vCPU, the kernel hashes,
+# --snp-ovmf-hash, usage errors (exit 2) and broken images (exit 1), each
+# a single line on stderr; Debian 12's OVMF against the published digest.
+# The synthetic and broken images come from tests/snp_measure.
+use strict;
+use warnings;
+use File::Temp qw(tempdir);
+use JSON::PP;
+
+my $g = $ENV{GMEMCTL} // 'build/gmemctl';
+my $build = $ENV{GMEM_BUILD} // 'build';
+my $gen = "$build/tests/snp_measure";
+my $tmp = tempdir(CLEANUP => 1);
+my $n = 0;
+my ($out, $err, $rc);
+
+sub t { my ($c, $what) = @_; $n++; print(($c ? '' : 'not '), "ok $n - $what\n"); }
+
+sub run {
+	my @cmd = @_;
+	my $pid = fork // die;
+	if (!$pid) {
+		open STDOUT, '>', "$tmp/out" or die;
+		open STDERR, '>', "$tmp/err" or die;
+		exec @cmd or exit 127;
+	}
+	waitpid $pid, 0;
+	$rc = $? >> 8;
+	local $/;
+	open my $o, '<', "$tmp/out" or die; $out = <$o>;
+	open my $e, '<', "$tmp/err" or die; $err = <$e>;
+}
+
+sub one_line { my ($s) = @_; return $s =~ /\A[^\n]+\n\z/ && $s =~ /^gmemctl: measure: / }
+
+die "missing $gen (make)\n" unless -x $gen;
+system($gen, '--write-image', "$tmp/synth.fd") == 0 or die;
+my @m = ($g, 'measure', 'snp', '--ovmf', "$tmp/synth.fd");
+
+run(@m, '--vcpus', '2', '--vcpu-type', 'EPYC-v4');
+t($rc == 0 && $out =~ /\A[0-9a-f]{96}\n\z/ && $err eq '', 'default output: 96 lowercase hex digits on a line');
+my $hex = substr($out, 0, 96);
+
+run(@m, '--vcpus', '2', '--vcpu-type', 'EPYC-v4', '--output-format', 'base64');
+my $b64 = $out;
+chomp $b64;
+t($rc == 0 && unpack('H*', pack('H*', $hex)) eq $hex &&
+  do { require MIME::Base64; MIME::Base64::encode_base64(pack('H*', $hex), '') eq $b64 },
+  '--output-format base64: the same 48 bytes');
+
+run(@m, '--vcpus', '2', '--vcpu-sig', '0x800f12');
+my $by_sig = $out;
+run(@m, '--vcpus', '2', '--vcpu-family', '23', '--vcpu-model', '1', '--vcpu-stepping', '2');
+t($by_sig eq "$hex\n" && $out eq "$hex\n", 'EPYC-v4 = --vcpu-sig 0x800f12 = family 23 model 1 stepping 2');
+run(@m, '--vcpus', '2', '--vcpu-type', 'EPYC-Milan');
+t($rc == 0 && $out ne "$hex\n", 'another vCPU type, another digest');
+run(@m, '--vcpus', '2', '--vcpu-type', 'EPYC-v4', '--vmm-type', 'ec2');
+t($rc == 0 && $out ne "$hex\n", '--vmm-type ec2: another digest');
+run(@m, '--vcpus', '2', '--vmm-type', 'ec2');
+t($rc == 0, 'ec2 needs no vCPU signature');
+run(@m, '--vcpus', '2', '--vcpu-type', 'EPYC-v4', '--guest-features', '0x21');
+t($rc == 0 && $out ne "$hex\n", '--guest-features changes the VMSA');
+
+run(@m, '--vcpus', '2', '--vcpu-type', 'EPYC-v4', '--json');
+my $j = eval { decode_json($out) };
+t($rc == 0 && $j && $j->{digest} eq $hex && $j->{platform} eq 'snp' && $j->{vcpus} == 2 &&
+  $j->{vcpu_sig} == 0x800f12 && $j->{vmm_type} eq 'QEMU' && $j->{guest_features} == 1 &&
+  !$j->{kernel}, '--json: digest and inputs');
+t($j && @{$j->{ovmf}{sections}} == 6 && $j->{ovmf}{size} == 65536 &&
+  $j->{ovmf}{gpa} == 2**32 - 65536 && $j->{ovmf}{reset_eip} == 0x80b004 &&
+  $j->{ovmf}{sections}[4]{type} eq 'snp_kernel_hashes', '--json: the image, its sections');
+my @types = $j ? map { $_->{page_type} } @{$j->{steps}} : ();
+t("@types" eq 'normal zero secrets cpuid zero zero zero vmsa vmsa' &&
+  $j->{steps}[-1]{digest} eq $hex && $j->{steps}[-1]{vcpu} == 1,
+  '--json: the steps in launch order, the last digest the result');
+
+run(@m, '--mode', 'snp:ovmf-hash');
+my $ovmf_hash = $out;
+chomp $ovmf_hash;
+t($rc == 0 && $j && $ovmf_hash eq $j->{steps}[0]{digest}, '--mode snp:ovmf-hash: the digest after the image pages');
+run(@m, '--vcpus', '2', '--vcpu-type', 'EPYC-v4', '--snp-ovmf-hash', $ovmf_hash);
+t($rc == 0 && $out eq "$hex\n", '--snp-ovmf-hash: the same digest');
+
+# Measured direct boot: the hashes of kernel, initrd and command line.
+open my $k, '>', "$tmp/kernel" or die; print $k "kernel image\n"; close $k;
+open my $i, '>', "$tmp/initrd" or die; print $i "initrd\n"; close $i;
+run(@m, '--vcpus', '1', '--vcpu-type', 'EPYC-v4', '--kernel', "$tmp/kernel");
+my $d1 = $out;
+run(@m, '--vcpus', '1', '--vcpu-type', 'EPYC-v4', '--kernel', "$tmp/kernel", '--initrd', "$tmp/initrd");
+my $d2 = $out;
+run(@m, '--vcpus', '1', '--vcpu-type', 'EPYC-v4', '--kernel', "$tmp/kernel", '--initrd', "$tmp/initrd",
+    '--append', 'console=ttyS0');
+my $d3 = $out;
+run(@m, '--vcpus', '1', '--vcpu-type', 'EPYC-v4');
+t($rc == 0 && $d1 =~ /^[0-9a-f]{96}$/ && $d1 ne $d2 && $d2 ne $d3 && $d1 ne $out,
+  '--kernel, --initrd, --append each change the digest');
+run(@m, '--vcpus', '1', '--vcpu-type', 'EPYC-v4', '--kernel', "$tmp/kernel", '--append', '', '--json');
+$j = eval { decode_json($out) };
+t($rc == 0 && $j && $j->{kernel} && "$j->{digest}\n" eq $d1, 'an empty --append is the absent one');
+
+# Usage errors: exit 2, one line.
+my @usage = (
+	[ [ 'measure' ], 'missing the platform' ],
+	[ [ 'measure', 'tdx', '--ovmf', 'x' ], "unknown platform 'tdx'" ],
+	[ [ 'measure', 'snp', '--vcpus', '1', '--vcpu-type', 'EPYC' ], 'missing --ovmf' ],
+	[ [ @m[1 .. 4], '--vcpu-type', 'EPYC' ], 'missing --vcpus' ],
+	[ [ @m[1 .. 4], '--vcpus', '1' ], 'missing --vcpu-type' ],
+	[ [ @m[1 .. 4], '--vcpus', '0', '--vcpu-type', 'EPYC' ], '--vcpus must be' ],
+	[ [ @m[1 .. 4], '--vcpus', 'two', '--vcpu-type', 'EPYC' ], "bad --vcpus 'two'" ],
+	[ [ @m[1 .. 4], '--vcpus', '1', '--vcpu-type', 'Skylake' ], "unknown vCPU type 'Skylake'" ],
+	[ [ @m[1 .. 4], '--vcpus', '1', '--vcpu-family', '23' ], 'go together' ],
+	[ [ @m[1 .. 4], '--vcpus', '1', '--vcpu-sig', '0x1ffffffff' ], 'bad --vcpu-sig' ],
+	[ [ @m[1 .. 4], '--vcpus', '1', '--vcpu-type', 'EPYC', '--vmm-type', 'xen' ], "unknown VMM type 'xen'" ],
+	[ [ @m[1 .. 4], '--vcpus', '1', '--vcpu-type', 'EPYC', '--initrd', 'x' ], 'need --kernel' ],
+	[ [ @m[1 .. 4], '--vcpus', '1', '--vcpu-type', 'EPYC', '--output-format', 'raw' ], "unknown output format 'raw'" ],
+	[ [ @m[1 .. 4], '--vcpus', '1', '--vcpu-type', 'EPYC', '--snp-ovmf-hash', 'abc' ], '96 hex digits' ],
+	[ [ @m[1 .. 4], '--vcpus', '1', '--vcpu-type', 'EPYC', '--mode', 'sev' ], "unknown mode 'sev'" ],
+	[ [ @m[1 .. 4], '--vcpus', '1', '--vcpu-type', 'EPYC', '--frob' ], "unknown option '--frob'" ],
+);
+for my $u (@usage) {
+	run($g, @{$u->[0]});
+	t($rc == 2 && one_line($err) && index($err, $u->[1]) >= 0, "usage: $u->[1] (exit $rc)");
+}
+
+# Broken images: exit 1, one line naming the file and the reason.
+for my $c (qw(unaligned table-length entry-too-long trailing duplicate-metadata
+	      metadata-offset signature version count metadata-past-end section-type
+	      section-unaligned section-overlap section-in-image secrets-two-pages truncated)) {
+	system($gen, '--write-image', "$tmp/bad.fd", $c) == 0 or die "$c";
+	run($g, 'measure', 'snp', '--ovmf', "$tmp/bad.fd", '--vcpus', '1', '--vcpu-type', 'EPYC-v4');
+	t($rc == 1 && one_line($err) && $err =~ /bad\.fd: / && $out eq '', "broken image '$c': exit 1, one line: " .
+	  ($err =~ s/\n//r));
+}
+run($g, 'measure', 'snp', '--ovmf', "$tmp/none.fd", '--vcpus', '1', '--vcpu-type', 'EPYC');
+t($rc == 1 && one_line($err) && $err =~ /No such file/, 'missing image: exit 1, one line');
+run($g, 'measure', 'snp', '--ovmf', $tmp, '--vcpus', '1', '--vcpu-type', 'EPYC');
+t($rc == 1 && one_line($err), 'a directory as the image: exit 1, one line');
+run(@m, '--vcpus', '1', '--vcpu-type', 'EPYC', '--kernel', "$tmp/none");
+t($rc == 1 && one_line($err) && $err =~ /none: No such file/, 'missing kernel: exit 1, one line');
+
+# Debian 12's OVMF: the published vector.
+my $deb = '/usr/share/ovmf/OVMF.fd';
+my $want = '11570979c77a0adb515761a702527c8b9e11554e730552621d950988613a3a75c6ff1703f540bd22a9beede8fe7a97e3';
+run('sha256sum', $deb);
+if ($rc == 0 && $out =~ /^7b456907dd0786d415999e801a1ac4637b8ed4d7cf5378cfc6edbe5e574dd773 /) {
+	run($g, 'measure', 'snp', '--ovmf', $deb, '--vcpus', '1', '--vcpu-type', 'EPYC-v4');
+	t($rc == 0 && $out eq "$want\n", 'Debian 12 OVMF.fd, 1 vCPU EPYC-v4: the published digest');
+	run($g, 'measure', 'snp', '--ovmf', $deb, '--vcpus', '1', '--vcpu-type', 'EPYC-v4', '--kernel', $0);
+	t($rc == 1 && one_line($err) && $err =~ /no kernel hashes section/,
+	  'Debian OVMF.fd has no kernel hashes section: --kernel refused');
+} else {
+	$n++; print "ok $n # SKIP $deb is not Debian 12's ovmf 2022.11-6+deb12u2\n";
+	$n++; print "ok $n # SKIP $deb is not Debian 12's ovmf 2022.11-6+deb12u2\n";
+}
+print "1..$n\n";
