@@ -22,8 +22,6 @@
 #include "compat.h"
 #include "gmem/snp.h"
 #include "gmem/uapi.h"
-#include "platform/snp_fw.h"
-#include "platform/snp_vmsa.h"
 
 #define PG GMEM_PAGE_SIZE
 
