@@ -170,6 +170,31 @@ static int sev_init2(struct compat_vm *cvm, struct sev_vm *s,
 
 /* ---- KVM_SEV_SNP_LAUNCH_START --------------------------------------------- */
 
+/* The firmware's CPUID policy on this host: KVM_GET_SUPPORTED_CPUID of
+ * /dev/kvm and GMEM_COMPAT_SNP_CPUID_REFUSE. */
+static int host_cpuid_policy(struct compat_snp_cpuid **p)
+{
+	struct {
+		struct kvm_cpuid2 hdr;
+		struct kvm_cpuid_entry2 e[256];
+	} *c = calloc(1, sizeof(*c));
+	int kvm, ret = 0;
+
+	if (!c)
+		return -ENOMEM;
+	c->hdr.nent = 256;
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0 || compat_real.ioctl(kvm, KVM_GET_SUPPORTED_CPUID, c))
+		ret = -errno;
+	if (kvm >= 0)
+		compat_real.close(kvm);
+	if (!ret)
+		ret = compat_snp_cpuid_new(p, c->e, c->hdr.nent,
+					   getenv("GMEM_COMPAT_SNP_CPUID_REFUSE"));
+	free(c);
+	return ret;
+}
+
 static int launch_start(struct compat_vm *cvm, int vm_fd, struct sev_vm *s,
 			struct kvm_sev_cmd *cmd)
 {
@@ -203,7 +228,7 @@ static int launch_start(struct compat_vm *cvm, int vm_fd, struct sev_vm *s,
 	if (ret)
 		return ret;
 	if (!s->cpuid) {
-		ret = compat_snp_cpuid_new(&s->cpuid);
+		ret = host_cpuid_policy(&s->cpuid);
 		if (ret)
 			return ret;
 		ret = gmem__snp_set_cpuid_check(cvm->vm, compat_snp_cpuid_check,

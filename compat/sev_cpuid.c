@@ -19,13 +19,13 @@
  *   - the SNP rules and the refused bits must be clear.
  * Other values (signatures, topology, cache and XSAVE sizes) pass.  A
  * violation is corrected in the table, as the firmware writes back the
- * values it would accept.
+ * values it would accept.  No system call here: the caller gives the
+ * host's KVM_GET_SUPPORTED_CPUID entries (fuzz/fuzz_sev.c drives this
+ * file alone).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cpuid.h>
 
@@ -95,7 +95,7 @@ static uint32_t cpu_reg(uint32_t fn, uint32_t idx, unsigned r)
 {
 	unsigned int a = 0, b = 0, c = 0, d = 0;
 
-	if (__get_cpuid_max(fn & 0x80000000U, NULL) < fn)
+	if ((uint32_t)__get_cpuid_max(fn & 0x80000000U, NULL) < fn)
 		return 0;
 	__cpuid_count(fn, idx, a, b, c, d);
 	switch (r) {
@@ -138,10 +138,8 @@ static int parse_reg(const char *s, size_t n, unsigned *reg)
  * eax, ebx, ecx, edx.  The firmware refuses those bits.  A malformed list
  * is -EINVAL (LAUNCH_START then fails).
  */
-int compat_snp_cpuid_parse_refuse(const char *s, struct rule *out, unsigned max,
-				  unsigned *n);
-int compat_snp_cpuid_parse_refuse(const char *s, struct rule *out, unsigned max,
-				  unsigned *n)
+static int compat_snp_cpuid_parse_refuse(const char *s, struct rule *out,
+					 unsigned max, unsigned *n)
 {
 	*n = 0;
 	while (s && *s) {
@@ -179,45 +177,32 @@ int compat_snp_cpuid_parse_refuse(const char *s, struct rule *out, unsigned max,
 	return 0;
 }
 
-int compat_snp_cpuid_new(struct compat_snp_cpuid **pp)
+int compat_snp_cpuid_new(struct compat_snp_cpuid **pp,
+			 const struct kvm_cpuid_entry2 *host, unsigned nhost,
+			 const char *refuse)
 {
-	struct compat_snp_cpuid *p = calloc(1, sizeof(*p));
-	struct {
-		struct kvm_cpuid2 hdr;
-		struct kvm_cpuid_entry2 e[MAX_HOST];
-	} *c;
-	const char *env = getenv("GMEM_COMPAT_SNP_CPUID_REFUSE");
+	struct compat_snp_cpuid *p;
 	unsigned n = 0;
-	int kvm, ret = 0;
+	int ret;
 
 	*pp = NULL;
+	if (nhost > MAX_HOST)
+		return -E2BIG;
+	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		free(p);
-		return -ENOMEM;
-	}
-	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	c->hdr.nent = MAX_HOST;
-	if (kvm < 0 || compat_real.ioctl(kvm, KVM_GET_SUPPORTED_CPUID, c))
-		ret = -errno;
-	if (kvm >= 0)
-		compat_real.close(kvm);
-	if (!ret) {
-		p->nhost = c->hdr.nent;
-		memcpy(p->host, c->e, p->nhost * sizeof(c->e[0]));
-		memcpy(p->rules, snp_rules, sizeof(snp_rules));
-		p->nrules = sizeof(snp_rules) / sizeof(snp_rules[0]);
-		ret = compat_snp_cpuid_parse_refuse(env, p->rules + p->nrules,
-						    MAX_RULES - p->nrules, &n);
-		p->nrules += n;
-	}
-	free(c);
+	p->nhost = nhost;
+	if (nhost)
+		memcpy(p->host, host, nhost * sizeof(*host));
+	memcpy(p->rules, snp_rules, sizeof(snp_rules));
+	p->nrules = sizeof(snp_rules) / sizeof(snp_rules[0]);
+	ret = compat_snp_cpuid_parse_refuse(refuse, p->rules + p->nrules,
+					    MAX_RULES - p->nrules, &n);
 	if (ret) {
 		free(p);
 		return ret;
 	}
+	p->nrules += n;
 	*pp = p;
 	return 0;
 }
