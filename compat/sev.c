@@ -174,22 +174,20 @@ static int sev_init2(struct compat_vm *cvm, struct sev_vm *s,
  * /dev/kvm and GMEM_COMPAT_SNP_CPUID_REFUSE. */
 static int host_cpuid_policy(struct compat_snp_cpuid **p)
 {
-	struct {
-		struct kvm_cpuid2 hdr;
-		struct kvm_cpuid_entry2 e[256];
-	} *c = calloc(1, sizeof(*c));
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) +
+				      256 * sizeof(struct kvm_cpuid_entry2));
 	int kvm, ret = 0;
 
 	if (!c)
 		return -ENOMEM;
-	c->hdr.nent = 256;
+	c->nent = 256;
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm < 0 || compat_real.ioctl(kvm, KVM_GET_SUPPORTED_CPUID, c))
 		ret = -errno;
 	if (kvm >= 0)
 		compat_real.close(kvm);
 	if (!ret)
-		ret = compat_snp_cpuid_new(p, c->e, c->hdr.nent,
+		ret = compat_snp_cpuid_new(p, c->entries, c->nent,
 					   getenv("GMEM_COMPAT_SNP_CPUID_REFUSE"));
 	free(c);
 	return ret;
@@ -369,10 +367,10 @@ out:
 
 /* ---- KVM_SEV_SNP_LAUNCH_FINISH -------------------------------------------- */
 
-/* msr entries for KVM_GET_MSRS: the header and room for the MSRs. */
-struct msr_list {
+/* KVM_GET_MSRS: the header and room for the MSRs. */
+union msr_list {
 	struct kvm_msrs hdr;
-	struct kvm_msr_entry e[16];
+	uint8_t buf[sizeof(struct kvm_msrs) + 16 * sizeof(struct kvm_msr_entry)];
 };
 
 enum {
@@ -399,7 +397,7 @@ static int vcpu_state(int fd, struct gmem__snp_vcpu_state *st)
 	struct kvm_debugregs dbg;
 	struct kvm_xcrs xcrs;
 	struct kvm_xsave *xs;
-	struct msr_list m;
+	union msr_list m;
 
 	memset(st, 0, sizeof(*st));
 	if (compat_real.ioctl(fd, KVM_GET_REGS, &st->regs) ||
@@ -419,13 +417,13 @@ static int vcpu_state(int fd, struct gmem__snp_vcpu_state *st)
 	st->dr7 = dbg.dr7;
 	memset(&m, 0, sizeof(m));
 	for (size_t i = 0; i < sizeof(idx) / sizeof(idx[0]); i++)
-		m.e[i].index = idx[i];
+		m.hdr.entries[i].index = idx[i];
 	m.hdr.nmsrs = sizeof(idx) / sizeof(idx[0]);
 	/* KVM_GET_MSRS returns how many it read: the rest stay 0. */
 	if (compat_real.ioctl(fd, KVM_GET_MSRS, &m) < 0)
 		return -errno;
 	for (size_t i = 0; i < sizeof(idx) / sizeof(idx[0]); i++)
-		*dst[i] = m.e[i].data;
+		*dst[i] = m.hdr.entries[i].data;
 	/* The YMM upper halves and PKRU from the XSAVE area. */
 	xs = calloc(1, sizeof(*xs));
 	if (!xs)

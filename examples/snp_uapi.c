@@ -81,9 +81,10 @@ static int sev(int vm, int sev_fd, unsigned id, void *data, unsigned *fw)
  * leaf 7 EDX bit 0 is reserved and must be clear. */
 static void fill(int kvm, struct cpuid_page *t)
 {
-	struct {
+	union {
 		struct kvm_cpuid2 h;
-		struct kvm_cpuid_entry2 e[256];
+		uint8_t buf[sizeof(struct kvm_cpuid2) +
+			    256 * sizeof(struct kvm_cpuid_entry2)];
 	} c = { .h.nent = 256 };
 	static const uint32_t want[][2] = {
 		{ 0, 0 }, { 1, 0 }, { 7, 0 }, { 0x80000000, 0 },
@@ -94,7 +95,7 @@ static void fill(int kvm, struct cpuid_page *t)
 	memset(t, 0, sizeof(*t));
 	for (size_t w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
 		for (uint32_t i = 0; i < c.h.nent; i++) {
-			struct kvm_cpuid_entry2 *e = &c.e[i];
+			struct kvm_cpuid_entry2 *e = &c.h.entries[i];
 			struct cpuid_fn *f;
 
 			if (e->function != want[w][0] || e->index != want[w][1])
