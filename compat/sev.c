@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "compat.h"
@@ -510,12 +511,14 @@ static int launch_finish(struct compat_vm *cvm, struct sev_vm *s,
 static int encrypt_op(struct compat_vm *cvm, int vm_fd, void *arg)
 {
 	struct sev_vm *s = sev_of(cvm);
+	struct timespec t0, t1;
 	struct kvm_sev_cmd cmd;
 	int r;
 
 	if (!arg)
 		return 0;
 	memcpy(&cmd, arg, sizeof(cmd));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pthread_mutex_lock(&s->lock);
 	/* Once KVM_SEV_INIT2 made it an SNP guest, only SNP commands. */
 	if (s->state >= SEV_ACTIVE && cmd.id < KVM_SEV_SNP_LAUNCH_START) {
@@ -566,9 +569,11 @@ static int encrypt_op(struct compat_vm *cvm, int vm_fd, void *arg)
 	memcpy(arg, &cmd, sizeof(cmd));
 out:
 	pthread_mutex_unlock(&s->lock);
-	if (cmd.id != KVM_SEV_SNP_LAUNCH_UPDATE)
-		compat_sev_log("snp: KVM_MEMORY_ENCRYPT_OP id=%u -> %d error=%#x",
-			       cmd.id, r, cmd.error);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	compat_sev_log("snp: KVM_MEMORY_ENCRYPT_OP id=%u -> %d error=%#x (%lld us)",
+		       cmd.id, r, cmd.error,
+		       (long long)((t1.tv_sec - t0.tv_sec) * 1000000 +
+				   (t1.tv_nsec - t0.tv_nsec) / 1000));
 	return r;
 }
 
