@@ -139,6 +139,17 @@ static void hex(char *out, const uint8_t *in, size_t n)
 	out[2 * n] = 0;
 }
 
+/* The launch digest so far, in hex ("-" before there is a VM). */
+static void digest_hex(struct compat_vm *cvm, char out[97])
+{
+	uint8_t d[48];
+
+	if (cvm->vm && !gmem_snp_launch_digest(cvm->vm, d))
+		hex(out, d, sizeof(d));
+	else
+		strcpy(out, "-");
+}
+
 /* ---- KVM_SEV_INIT2 -------------------------------------------------------- */
 
 static int sev_init2(struct compat_vm *cvm, struct sev_vm *s,
@@ -289,6 +300,7 @@ static int launch_update(struct compat_vm *cvm, struct sev_vm *s,
 {
 	struct gmem_kvm_sev_snp_launch_update p, in, *up;
 	uint64_t npages, i = 0, first_left = 0;
+	char hexd[97];
 	unsigned fw = 0;
 	uint8_t *src;
 	int ret = 0;
@@ -357,12 +369,13 @@ static int launch_update(struct compat_vm *cvm, struct sev_vm *s,
 	}
 	pthread_mutex_unlock(&cvm->lock);
 out:
+	digest_hex(cvm, hexd);
 	compat_sev_log("snp: KVM_SEV_SNP_LAUNCH_UPDATE gfn_start=%#llx uaddr=%#llx "
-		       "len=%#llx type=%s flags=%#x -> %d error=%#x pages=%llu",
-		       (unsigned long long)in.gfn_start,
+		       "len=%#llx type=%s flags=%#x -> %d error=%#x pages=%llu "
+		       "digest=%s", (unsigned long long)in.gfn_start,
 		       (unsigned long long)in.uaddr, (unsigned long long)in.len,
 		       page_type_name(in.type), in.flags, ret, cmd->error,
-		       (unsigned long long)(ret ? 0 : i));
+		       (unsigned long long)(ret ? 0 : i), hexd);
 	return ret;
 }
 
@@ -433,6 +446,12 @@ static int vcpu_state(int fd, struct gmem__snp_vcpu_state *st)
 		const uint8_t *b = (const uint8_t *)xs->region;
 		uint64_t xstate_bv;
 
+		/* The x87 and SSE control words as the XSAVE view has them:
+		 * for state in its initial configuration that is the reset
+		 * value (MXCSR 0x1F80), where KVM_GET_FPU may give the
+		 * buffer's stale 0 (this nested host does). */
+		memcpy(&st->fpu.fcw, b + 0, sizeof(uint16_t));
+		memcpy(&st->fpu.mxcsr, b + 24, sizeof(uint32_t));
 		memcpy(&xstate_bv, b + 512, sizeof(xstate_bv));
 		if (xstate_bv & (1ULL << 2))
 			memcpy(st->ymmh, b + 576, sizeof(st->ymmh));
@@ -483,8 +502,10 @@ static int launch_finish(struct compat_vm *cvm, struct sev_vm *s,
 		if (!ret)
 			ret = gmem__snp_launch_vmsa(cvm->vm, vmsa);
 		if (!ret) {
-			compat_sev_log("snp: measured page gpa=%#llx type=vmsa vcpu=%lu",
-				       (unsigned long long)GMEM__SNP_VMSA_GPA, v->id);
+			digest_hex(cvm, hexd);
+			compat_sev_log("snp: measured page gpa=%#llx type=vmsa vcpu=%lu "
+				       "digest=%s",
+				       (unsigned long long)GMEM__SNP_VMSA_GPA, v->id, hexd);
 			n++;
 		}
 	}

@@ -8,8 +8,8 @@
 # has finished (OVMF itself cannot run on this nested KVM), never waited
 # for.  The firmware's CPUID refusal (GMEM_COMPAT_SNP_CPUID_REFUSE) shows
 # QEMU's own mismatch report and QEMU exits cleanly.  The launch digest of
-# GMEM_COMPAT_LOG is equal over two runs and changes with the vCPU count
-# and with the firmware image.
+# GMEM_COMPAT_LOG is equal over two runs, changes with the vCPU count and
+# with the firmware image, and is the one gmemctl measure predicts.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cc=${GMEM_CC:-cc}
@@ -83,7 +83,7 @@ run() {
 		-machine q35,confidential-guest-support=sev0,memory-backend=ram1 \
 		-object memory-backend-memfd,id=ram1,size="$mem",share=true \
 		-object sev-snp-guest,id=sev0,cbitpos="$cbit",reduced-phys-bits=1 \
-		-bios "${BIOS:-$ovmf}" -m "$mem" -smp "$smp" -serial none \
+		-bios "${BIOS:-$ovmf}" -m "$mem" -smp "$smp" ${CPU:-} -serial none \
 		-trace 'kvm_sev_snp*' >"$tmp/$name.out" 2>"$tmp/$name.err" &
 	pid=$!
 	i=0
@@ -158,6 +158,19 @@ t $? "the launch digest is equal over two runs ($(echo "$d1" | cut -c1-16)...)"
 t $? "the digest changes with the vCPU count ($(echo "$d4" | cut -c1-16)... with 4)"
 [ "$(digest a1)" = "$(digest c1)" ]
 t $? "and not with the memory size (the same pages are measured)"
+
+# The digest gmemctl measure (sev-snp-measure's inputs) predicts for the
+# same command: the pages QEMU handed over and the VMSAs built from its
+# vCPUs' registers are the ones the prediction models.
+gmemctl=$tmp/usr/bin/gmemctl
+for cpu in EPYC-v4 EPYC-Milan; do
+	CPU="-cpu $cpu" run m-$cpu 2 256M
+	want=$("$gmemctl" measure snp --ovmf "$ovmf" --vcpus 2 --vcpu-type "$cpu" 2>&1)
+	got=$(digest "m-$cpu")
+	[ -n "$got" ] && [ "$got" = "$want" ]
+	t $? "-cpu $cpu -smp 2: the digest is the one gmemctl measure predicts ($(echo "$got" | cut -c1-16)...)"
+	[ -n "$got" ] && [ "$got" = "$want" ] || { echo "# want $want"; launch_errors "m-$cpu" | sed 's/^/# /'; }
+done
 
 # Another firmware image: one byte changed inside the measured firmware.
 cp "$ovmf" "$tmp/OVMF.fd"
