@@ -8,7 +8,8 @@
  * attributes and KVM_EXIT_MEMORY_FAULT (Linux 6.8); GUEST_MEMFD_FLAG_MMAP
  * (6.17), GUEST_MEMFD_FLAG_INIT_SHARED and KVM_CAP_GUEST_MEMFD_FLAGS (6.18);
  * KVM_SET_MEMORY_ATTRIBUTES2 and the content modes from the series
- * "guest_memfd: In-place conversion support" (RFC v5, not in a release).
+ * "guest_memfd: In-place conversion support" (RFC v5; v8 keeps the struct
+ * and drops the content flags; not in a release).
  * The SEV-SNP launch structures follow <linux/kvm.h> of Linux 6.11.
  */
 #ifndef GMEM_UAPI_H
@@ -35,13 +36,20 @@
 #ifndef KVM_CAP_GUEST_MEMFD_FLAGS
 #define KVM_CAP_GUEST_MEMFD_FLAGS 244		/* 6.18 */
 #endif
-/* The series' capabilities moved between revisions (249/250 in v4 and v5):
- * probe by trying KVM_SET_MEMORY_ATTRIBUTES2, never by number alone. */
+/* The series' capabilities moved between revisions: RFC v5 had
+ * KVM_CAP_MEMORY_ATTRIBUTES2 = 249 and the content modes at 250; v8 has
+ * KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES = 250 (the attributes a guest_memfd
+ * of that VM supports: KVM_MEMORY_ATTRIBUTE_PRIVATE) and no content modes,
+ * and Linux 7.2 gives 249 to KVM_CAP_S390_HPAGE_2G.  Probe by trying
+ * KVM_SET_MEMORY_ATTRIBUTES2, never by number alone. */
 #ifndef KVM_CAP_MEMORY_ATTRIBUTES2
 #define KVM_CAP_MEMORY_ATTRIBUTES2 249		/* RFC v5 */
 #endif
 #ifndef KVM_CAP_GUEST_MEMFD_CONTENT_MODES
 #define KVM_CAP_GUEST_MEMFD_CONTENT_MODES 250	/* RFC v5 */
+#endif
+#ifndef KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES
+#define KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES 250	/* v8 */
 #endif
 
 /* ---- VM types (x86) ---------------------------------------------------- */
@@ -275,5 +283,22 @@ struct gmem_sev_user_data_snp_status {
 _Static_assert(sizeof(struct gmem_sev_user_data_snp_status) == 32,
 	       "struct sev_user_data_snp_status is 32 bytes");
 _Static_assert(sizeof(struct sev_issue_cmd) == 16, "struct sev_issue_cmd is 16 bytes");
+/* ---- /sys/kernel/debug/gup_test (CONFIG_GUP_TEST, mm/gup_test.h) -------- */
+/* Long-term GUP pins of user pages held until STOP: the kernel's own way to
+ * give a guest_memfd page an elevated reference (the series' selftests use
+ * it for KVM_SET_MEMORY_ATTRIBUTES2's EAGAIN).  Not an installed header. */
+struct gmem_pin_longterm_test {
+	__u64 addr;
+	__u64 size;
+	__u32 flags;
+};
+_Static_assert(sizeof(struct gmem_pin_longterm_test) == 24,
+	       "struct pin_longterm_test is 24 bytes");
+#ifndef PIN_LONGTERM_TEST_START
+#define PIN_LONGTERM_TEST_START _IOW('g', 7, struct gmem_pin_longterm_test)
+#define PIN_LONGTERM_TEST_STOP  _IO('g', 8)
+#define PIN_LONGTERM_TEST_FLAG_USE_WRITE 1
+#define PIN_LONGTERM_TEST_FLAG_USE_FAST  2
+#endif
 
 #endif /* GMEM_UAPI_H */

@@ -72,7 +72,8 @@ static int open_kvm(const char **why)
 }
 
 int gmem__kvm_probe_gmem(int *kvm_fd, int *vm_fd, int *gmem_fd,
-			 uint64_t size, uint64_t kflags, const char **why)
+			 unsigned long vm_type, uint64_t size, uint64_t kflags,
+			 const char **why)
 {
 	struct kvm_create_guest_memfd cg = { .size = size, .flags = kflags };
 	long caps;
@@ -83,7 +84,7 @@ int gmem__kvm_probe_gmem(int *kvm_fd, int *vm_fd, int *gmem_fd,
 	if (ret < 0)
 		return ret;
 	*kvm_fd = ret;
-	*vm_fd = gmem__kvm_ioctl(*kvm_fd, KVM_CREATE_VM, (void *)0UL);
+	*vm_fd = gmem__kvm_ioctl(*kvm_fd, KVM_CREATE_VM, (void *)vm_type);
 	if (*vm_fd < 0) {
 		*why = "KVM_CREATE_VM failed";
 		return -errno;
@@ -122,8 +123,8 @@ static int kvm_probe(const char **why)
 	int kfd, vfd, gfd, ret;
 	uint8_t *p;
 
-	ret = gmem__kvm_probe_gmem(&kfd, &vfd, &gfd, 2 * PAGE_SIZE,
-				   KVM_GMEM_KFLAGS, why);
+	ret = gmem__kvm_probe_gmem(&kfd, &vfd, &gfd, KVM_X86_DEFAULT_VM,
+				   2 * PAGE_SIZE, KVM_GMEM_KFLAGS, why);
 	if (!ret) {
 		p = mmap(NULL, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE,
 			 MAP_SHARED, gfd, 0);

@@ -5,6 +5,7 @@
 #define GMEM_BACKEND_KVM_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct gmem;
@@ -22,6 +23,9 @@ struct gmem_kvm_vm {
 	pthread_mutex_t slot_lock;
 	uint32_t nr_slots;
 	uint8_t *slot_used;		/* one byte per memslot id */
+	/* native: the kernel accepts content flags in KVM_SET_MEMORY_ATTRIBUTES2
+	 * (RFC v5), found by trying one; the series as of v8 refuses any. */
+	bool content_flags;
 };
 
 struct gmem_kvm_gmem {
@@ -44,8 +48,10 @@ int gmem__kvm_bind(struct gmem *g, uint64_t gpa);
 /* The VM fd and the memslot of a gmem, for running vCPUs on it. */
 int gmem__kvm_vm_fd(struct gmem_vm *vm);
 
-/* A throwaway VM and guest_memfd for probing; the fds or -errno. */
+/* A throwaway VM of vm_type and a guest_memfd for probing; the fds or
+ * -errno. */
 int gmem__kvm_probe_gmem(int *kvm_fd, int *vm_fd, int *gmem_fd,
-			 uint64_t size, uint64_t kflags, const char **why);
+			 unsigned long vm_type, uint64_t size, uint64_t kflags,
+			 const char **why);
 
 #endif

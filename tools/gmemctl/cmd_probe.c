@@ -19,7 +19,10 @@ struct kvm_facts {
 	long cap_guest_memfd, cap_gmem_flags, cap_mem_attrs, cap_vm_types;
 	unsigned vm_types_created;	/* bit t: KVM_CREATE_VM(t) worked */
 	long gmem_flags_accepted;	/* guest_memfd flag bits tried one by one */
-	int attrs2_errno;		/* 0: KVM_SET_MEMORY_ATTRIBUTES2 worked */
+	int attrs2_errno;		/* 0: KVM_SET_MEMORY_ATTRIBUTES2 worked on
+					 * some VM type, else its first errno */
+	unsigned attrs2_types;		/* bit t: it worked on a VM of type t */
+	long cap_gmem_attrs;		/* 250 on the first such VM (v8) */
 };
 
 static const char *const vm_type_names[] = {
@@ -35,35 +38,43 @@ static long check_ext(int fd, long cap)
 	return r < 0 ? -errno : r;
 }
 
-/* Tried, not assumed: each guest_memfd flag bit alone, and the in-place
- * conversion ioctl on a guest_memfd. */
-static void try_gmem(int vm, struct kvm_facts *k)
+/* Tried, not assumed: each guest_memfd flag bit alone. */
+static void try_gmem_flags(int vm, struct kvm_facts *k)
 {
-	struct kvm_memory_attributes2 a = {
-		.size = 4096, .attributes = KVM_MEMORY_ATTRIBUTE_PRIVATE,
-	};
-	int fd;
-
 	for (int b = 0; b < GMEM_FLAG_BITS; b++) {
 		struct kvm_create_guest_memfd cg = { .size = 8192, .flags = 1ULL << b };
+		int fd = ioctl(vm, KVM_CREATE_GUEST_MEMFD, &cg);
 
-		fd = ioctl(vm, KVM_CREATE_GUEST_MEMFD, &cg);
 		if (fd >= 0) {
 			k->gmem_flags_accepted |= 1L << b;
 			close(fd);
 		}
 	}
-	{
-		struct kvm_create_guest_memfd cg = { .size = 8192 };
+}
 
+/* The in-place conversion ioctl on a guest_memfd of a VM of type t: errno,
+ * or 0 when it converted.  The series accepts it only where the VM type
+ * has private memory (v8: EINVAL on a default VM), on a shared page. */
+static int try_attrs2(int vm)
+{
+	struct kvm_memory_attributes2 a = {
+		.size = 4096, .attributes = KVM_MEMORY_ATTRIBUTE_PRIVATE,
+	};
+	struct kvm_create_guest_memfd cg = {
+		.size = 8192,
+		.flags = GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED,
+	};
+	int fd = ioctl(vm, KVM_CREATE_GUEST_MEMFD, &cg), e;
+
+	if (fd < 0) {
+		cg.flags = 0;
 		fd = ioctl(vm, KVM_CREATE_GUEST_MEMFD, &cg);
 	}
-	if (fd < 0) {
-		k->attrs2_errno = errno;
-		return;
-	}
-	k->attrs2_errno = ioctl(fd, KVM_SET_MEMORY_ATTRIBUTES2, &a) ? errno : 0;
+	if (fd < 0)
+		return errno;
+	e = ioctl(fd, KVM_SET_MEMORY_ATTRIBUTES2, &a) ? errno : 0;
 	close(fd);
+	return e;
 }
 
 static void kvm_facts(struct kvm_facts *k)
@@ -77,19 +88,33 @@ static void kvm_facts(struct kvm_facts *k)
 	}
 	k->api = ioctl(fd, KVM_GET_API_VERSION, 0);
 	k->cap_vm_types = check_ext(fd, KVM_CAP_VM_TYPES);
+	k->attrs2_errno = ENODEV;
 	for (unsigned long t = 0; t < NR_VM_TYPES; t++) {
+		int e;
+
 		vm = ioctl(fd, KVM_CREATE_VM, t);
-		if (vm >= 0) {
-			k->vm_types_created |= 1U << t;
-			close(vm);
+		if (vm < 0)
+			continue;
+		k->vm_types_created |= 1U << t;
+		e = try_attrs2(vm);
+		if (!e) {
+			if (!k->attrs2_types)
+				k->cap_gmem_attrs =
+					check_ext(vm, KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES);
+			k->attrs2_types |= 1U << t;
+		} else if (k->attrs2_errno == ENODEV || t == 0) {
+			k->attrs2_errno = e;
 		}
+		close(vm);
 	}
+	if (k->attrs2_types)
+		k->attrs2_errno = 0;
 	vm = ioctl(fd, KVM_CREATE_VM, 0UL);
 	if (vm >= 0) {
 		k->cap_guest_memfd = check_ext(vm, KVM_CAP_GUEST_MEMFD);
 		k->cap_gmem_flags = check_ext(vm, KVM_CAP_GUEST_MEMFD_FLAGS);
 		k->cap_mem_attrs = check_ext(vm, KVM_CAP_MEMORY_ATTRIBUTES);
-		try_gmem(vm, k);
+		try_gmem_flags(vm, k);
 		close(vm);
 	} else {
 		k->cap_guest_memfd = k->cap_gmem_flags = k->cap_mem_attrs = -errno;
@@ -114,8 +139,15 @@ static void print_text(const struct utsname *u, const struct kvm_facts *k,
 				printf(" %d (%s)", t, vm_type_names[t]);
 		printf("\n  guest_memfd flags tried    0x%lx accepted\n",
 		       k->gmem_flags_accepted);
-		printf("  KVM_SET_MEMORY_ATTRIBUTES2 %s\n",
-		       k->attrs2_errno ? strerror(k->attrs2_errno) : "works");
+		printf("  KVM_SET_MEMORY_ATTRIBUTES2 %s",
+		       k->attrs2_errno ? strerror(k->attrs2_errno) : "works on VM types");
+		for (int t = 0; t < NR_VM_TYPES; t++)
+			if (k->attrs2_types & (1U << t))
+				printf(" %d (%s)", t, vm_type_names[t]);
+		printf("\n");
+		if (k->attrs2_types)
+			printf("  KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES (250) 0x%lx\n",
+			       k->cap_gmem_attrs > 0 ? k->cap_gmem_attrs : 0);
 		printf("  KVM_CAP_GUEST_MEMFD        %ld\n", k->cap_guest_memfd);
 		printf("  KVM_CAP_GUEST_MEMFD_FLAGS  0x%lx%s%s\n",
 		       k->cap_gmem_flags > 0 ? k->cap_gmem_flags : 0,
@@ -150,11 +182,14 @@ static void print_json(const struct utsname *u, const struct kvm_facts *k,
 		printf(",\"api\":%d,\"vm_types\":%ld,\"guest_memfd\":%ld,"
 		       "\"guest_memfd_flags\":%ld,\"memory_attributes\":%ld,"
 		       "\"vm_types_created\":%u,\"guest_memfd_flags_accepted\":%ld,"
-		       "\"set_memory_attributes2\":%s,\"set_memory_attributes2_errno\":%d",
+		       "\"set_memory_attributes2\":%s,\"set_memory_attributes2_errno\":%d,"
+		       "\"set_memory_attributes2_vm_types\":%u,"
+		       "\"guest_memfd_memory_attributes\":%ld",
 		       k->api, k->cap_vm_types, k->cap_guest_memfd,
 		       k->cap_gmem_flags, k->cap_mem_attrs, k->vm_types_created,
 		       k->gmem_flags_accepted, k->attrs2_errno ? "false" : "true",
-		       k->attrs2_errno);
+		       k->attrs2_errno, k->attrs2_types,
+		       k->cap_gmem_attrs > 0 ? k->cap_gmem_attrs : 0);
 	else
 		printf(",\"errno\":%d", k->open_errno);
 	printf("},\"backends\":[");
