@@ -249,7 +249,7 @@ while [ $i -lt 3 ]; do
 	run_shim overhead
 	mv "$log" "$out/overhead.shim.$i.log"
 done
-for op in ioctl fallocate mmap+munmap dup+close; do
+for op in ioctl fallocate mmap+munmap dup+close open+close; do
 	a=$(best "$op" "$out"/overhead.plain.*.log)
 	b=$(best "$op" "$out"/overhead.shim.*.log)
 	echo "# $op (system call) on another descriptor: $a ns without the shim, $b ns with it"
