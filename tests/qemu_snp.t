@@ -4,7 +4,7 @@
 # installed libgmem-compat on this host without SNP: QEMU's own trace shows
 # SNP_LAUNCH_START, a LAUNCH_UPDATE for the firmware and for every OVMF
 # metadata page type, and SNP_LAUNCH_FINISH, with no QEMU error, for one
-# and several vCPUs and two memory sizes.  QEMU is stopped once the launch
+# and several vCPUs, 256 MiB and 4 GiB.  QEMU is stopped once the launch
 # has finished (OVMF itself cannot run on this nested KVM), never waited
 # for.  The firmware's CPUID refusal (GMEM_COMPAT_SNP_CPUID_REFUSE) shows
 # QEMU's own mismatch report and QEMU exits cleanly.  The launch digest of
@@ -147,10 +147,10 @@ check_launch a1 "1 vCPU, 256 MiB"
 run a2 1 256M
 run b4 4 256M
 check_launch b4 "4 vCPUs, 256 MiB"
-run c1 1 1G
-check_launch c1 "1 vCPU, 1 GiB"
-run c3 3 1G
-check_launch c3 "3 vCPUs, 1 GiB"
+run c1 1 4G
+check_launch c1 "1 vCPU, 4 GiB (RAM above 4 GiB: a second memslot)"
+run c3 3 4G
+check_launch c3 "3 vCPUs, 4 GiB"
 
 d1=$(digest a1) d2=$(digest a2) d4=$(digest b4)
 [ -n "$d1" ] && [ "$d1" = "$d2" ]
