@@ -316,12 +316,6 @@ static int launch_update(struct compat_vm *cvm, struct sev_vm *s,
 		ret = -EINVAL;
 		goto out;
 	}
-	if (s->state == SEV_RUNNING) {
-		/* The guest runs: the firmware refuses the command. */
-		cmd->error = SEV_RET_INVALID_GUEST_STATE;
-		ret = -EIO;
-		goto out;
-	}
 	npages = p.len / PG;
 	src = p.type == KVM_SEV_SNP_PAGE_TYPE_ZERO ? NULL
 						   : (uint8_t *)(uintptr_t)p.uaddr;
@@ -335,7 +329,15 @@ static int launch_update(struct compat_vm *cvm, struct sev_vm *s,
 				      &first_left))
 			ret = -EINVAL;
 	}
-	if (!ret) {
+	if (!ret && s->state == SEV_RUNNING) {
+		/* The guest runs: the firmware refuses the command. */
+		cmd->error = SEV_RET_INVALID_GUEST_STATE;
+		ret = -EIO;
+	} else if (!ret && !compat_is_sevdev((int)cmd->sev_fd)) {
+		/* The firmware command of the first page fails (EBADF): no
+		 * progress, EIO without a firmware status. */
+		ret = -EIO;
+	} else if (!ret) {
 		/* kvm_gmem_populate() stays within the first memslot. */
 		if (npages > first_left / PG)
 			npages = first_left / PG;
@@ -484,6 +486,9 @@ static int launch_finish(struct compat_vm *cvm, struct sev_vm *s,
 		       p.auth_key_en, p.vcek_disabled, host, p.flags);
 	if (p.flags)
 		return -EINVAL;
+	/* Each VMSA's SNP_LAUNCH_UPDATE goes through sev_fd. */
+	if (!compat_is_sevdev((int)cmd->sev_fd))
+		return -EBADF;
 	if (s->state == SEV_RUNNING) {
 		cmd->error = SEV_RET_INVALID_GUEST_STATE;
 		return -EIO;
