@@ -77,7 +77,7 @@ fi
 # the test itself gives, e.g. elevated_refcount without CONFIG_GUP_TEST).
 # One point per kselftest of a harness program, one per plain program.
 # Known to fail here, and why (TAP TODO: prove reports it if it passes):
-todo_forked_accesses="a forked child keeps no readable view of the shared pages and does not follow the parent's later conversions (docs/compat.md, other processes)"
+todo_forked_accesses="a child inherits no mapping of a guest_memfd, so it gets SIGBUS on the shared page the test reads (docs/compat.md, other processes)"
 for p in $progs; do
 	l=$log/$(basename "$p").shim.log
 	(cd "$out" && env LD_PRELOAD="$shim${quirk:+ $quirk}" GMEM_COMPAT_POLICY=upstream \
