@@ -501,6 +501,12 @@ static int launch_finish(struct compat_vm *cvm, struct sev_vm *s,
 	for (struct compat_vcpu *v = cvm->vcpus; v && !ret; v = v->next) {
 		struct gmem__snp_vcpu_state st;
 
+		/* sev_es_sync_vmsa(): no launch of a vCPU being debugged. */
+		if (__atomic_load_n(&v->guest_debug, __ATOMIC_RELAXED) &
+		    KVM_GUESTDBG_ENABLE) {
+			ret = -EINVAL;
+			break;
+		}
 		ret = vcpu_state(v->fd, &st);
 		if (!ret)
 			ret = gmem__snp_vmsa_build(&st, s->vmsa_features, vmsa);

@@ -428,6 +428,34 @@ int main(void)
 	   "LAUNCH_FINISH again: EIO, SEV_RET_INVALID_GUEST_STATE");
 	snp_vm_close(&e);
 
+	/* A vCPU being debugged, or with DR7 breakpoints, cannot be
+	 * launched (sev_es_sync_vmsa()). */
+	{
+		struct kvm_guest_debug dbg = { .control = KVM_GUESTDBG_ENABLE };
+		struct kvm_debugregs dr;
+		int v;
+
+		snp_vm(&e, 0);
+		v = ioctl(e.vm, KVM_CREATE_VCPU, 0);
+		TEST_ASSERT(v >= 0, "KVM_CREATE_VCPU");
+		TEST_ASSERT(!start(e.vm, e.sev, 0x30000, 0, NULL), "LAUNCH_START");
+		TEST_ASSERT(!ioctl(v, KVM_SET_GUEST_DEBUG, &dbg), "KVM_SET_GUEST_DEBUG");
+		ok_ret(finish(e.vm, e.sev, 0, NULL), -EINVAL,
+		       "LAUNCH_FINISH of a vCPU with KVM_SET_GUEST_DEBUG enabled: EINVAL");
+		dbg.control = 0;
+		TEST_ASSERT(!ioctl(v, KVM_SET_GUEST_DEBUG, &dbg), "KVM_SET_GUEST_DEBUG");
+		TEST_ASSERT(!ioctl(v, KVM_GET_DEBUGREGS, &dr), "KVM_GET_DEBUGREGS");
+		dr.dr7 = 0x401;
+		TEST_ASSERT(!ioctl(v, KVM_SET_DEBUGREGS, &dr), "KVM_SET_DEBUGREGS");
+		ok_ret(finish(e.vm, e.sev, 0, NULL), -EINVAL,
+		       "LAUNCH_FINISH of a vCPU with a DR7 breakpoint: EINVAL");
+		dr.dr7 = 0x400;
+		TEST_ASSERT(!ioctl(v, KVM_SET_DEBUGREGS, &dr), "KVM_SET_DEBUGREGS");
+		ok_ret(finish(e.vm, e.sev, 0, NULL), 0, "and once both are cleared, LAUNCH_FINISH");
+		close(v);
+		snp_vm_close(&e);
+	}
+
 	/* ---- the digest ---- */
 	launch(&e, 1, log, d1);
 	launch(&e, 1, log, d2);
