@@ -364,6 +364,22 @@ int main(void)
 	err = 77;
 	ok(update(e.vm, e.sev, &u, &err) == -EIO && err == 0,
 	   "LAUNCH_UPDATE of a page already in the launch: EIO");
+	{
+		/* Its bytes are the launch's (ciphertext), not the second
+		 * source: the refused update left them alone. */
+		struct kvm_memory_attributes2 a = {
+			.offset = 0, .size = PG, .attributes = SHARED,
+			.flags = F_PRESERVE,
+		};
+		uint8_t seen[64];
+		int e2 = __set_attrs(e.gmem, &a);
+
+		memcpy(seen, e.shared, sizeof(seen));
+		ok(!e2 && memcmp(seen, src, sizeof(seen)),
+		   "the refused update did not overwrite the launched page (still ciphertext)");
+		a.attributes = PRIVATE;
+		TEST_ASSERT(!__set_attrs(e.gmem, &a), "back to private");
+	}
 	/* Pages 2..7 private, 8.. shared: a 8-page update stops after 6. */
 	u = (struct gmem_kvm_sev_snp_launch_update){
 		.gfn_start = GPA_BASE / PG + 2, .len = 8 * PG,
