@@ -453,26 +453,13 @@ static int vcpu_state(int fd, struct gmem__snp_vcpu_state *st)
 		return -errno;
 	for (size_t i = 0; i < sizeof(idx) / sizeof(idx[0]); i++)
 		*dst[i] = m.hdr.entries[i].data;
-	/* The YMM upper halves and PKRU from the XSAVE area. */
+	/* x87, SSE, YMM and PKRU from the XSAVE area: KVM_GET_FPU never
+	 * reports MXCSR, which KVM does write into the VMSA. */
 	xs = calloc(1, sizeof(*xs));
 	if (!xs)
 		return -ENOMEM;
-	if (!compat_real.ioctl(fd, KVM_GET_XSAVE, xs)) {
-		const uint8_t *b = (const uint8_t *)xs->region;
-		uint64_t xstate_bv;
-
-		/* The x87 and SSE control words as the XSAVE view has them:
-		 * for state in its initial configuration that is the reset
-		 * value (MXCSR 0x1F80), where KVM_GET_FPU may give the
-		 * buffer's stale 0 (this nested host does). */
-		memcpy(&st->fpu.fcw, b + 0, sizeof(uint16_t));
-		memcpy(&st->fpu.mxcsr, b + 24, sizeof(uint32_t));
-		memcpy(&xstate_bv, b + 512, sizeof(xstate_bv));
-		if (xstate_bv & (1ULL << 2))
-			memcpy(st->ymmh, b + 576, sizeof(st->ymmh));
-		if (xstate_bv & (1ULL << 9))
-			memcpy(&st->pkru, b + 2688, sizeof(st->pkru));
-	}
+	if (!compat_real.ioctl(fd, KVM_GET_XSAVE, xs))
+		gmem__snp_vcpu_state_set_xsave(st, xs->region, sizeof(xs->region));
 	free(xs);
 	return 0;
 }
