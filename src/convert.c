@@ -199,7 +199,7 @@ static int convert_locked(struct gmem *g, struct gmem_attributes2 *a)
 	}
 	if (g->vendor && !to_private)
 		rs_set(g->vendor, start, end, g->vm->plat->vendor_initial);
-	rs_set(g->attrs, start, end, (unsigned)a->attributes);
+	gmem__attrs_set(g, start, end, (unsigned)a->attributes);
 	g->stats.conversions++;
 	return 0;
 }

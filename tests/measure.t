@@ -10,8 +10,9 @@ use warnings;
 use File::Temp qw(tempdir);
 use JSON::PP;
 
-my $g = $ENV{GMEMCTL} // 'build/gmemctl';
-my $build = $ENV{GMEM_BUILD} // 'build';
+use Cwd qw(abs_path);
+my $g = abs_path($ENV{GMEMCTL} // 'build/gmemctl');
+my $build = abs_path($ENV{GMEM_BUILD} // 'build');
 my $gen = "$build/tests/snp_measure";
 my $tmp = tempdir(CLEANUP => 1);
 my $n = 0;
@@ -81,6 +82,10 @@ run(@m, '--mode', 'snp:ovmf-hash');
 my $ovmf_hash = $out;
 chomp $ovmf_hash;
 t($rc == 0 && $j && $ovmf_hash eq $j->{steps}[0]{digest}, '--mode snp:ovmf-hash: the digest after the image pages');
+run(@m, '--mode', 'snp:ovmf-hash', '--json');
+my $jh = eval { decode_json($out) };
+t($rc == 0 && $jh && $jh->{ovmf_hash} eq $ovmf_hash && $jh->{mode} eq 'snp:ovmf-hash' &&
+  $jh->{ovmf}{size} == 65536, '--mode snp:ovmf-hash --json');
 run(@m, '--vcpus', '2', '--vcpu-type', 'EPYC-v4', '--snp-ovmf-hash', $ovmf_hash);
 t($rc == 0 && $out eq "$hex\n", '--snp-ovmf-hash: the same digest');
 
@@ -101,6 +106,29 @@ run(@m, '--vcpus', '1', '--vcpu-type', 'EPYC-v4', '--kernel', "$tmp/kernel", '--
 $j = eval { decode_json($out) };
 t($rc == 0 && $j && $j->{kernel} && "$j->{digest}\n" eq $d1, 'an empty --append is the absent one');
 
+# --dump-vmsa: vmsa<N>.bin in the current directory, the pages measured.
+{
+	require Cwd;
+	require Digest::SHA;
+	my $cwd = Cwd::getcwd();
+	mkdir "$tmp/dump" or die;
+	chdir "$tmp/dump" or die;
+	run(@m, '--vcpus', '3', '--vcpu-type', 'EPYC-v4', '--dump-vmsa');
+	my @sizes = map { -s "vmsa$_.bin" // 0 } 0 .. 3;
+	my @h = map { -f "vmsa$_.bin" ? Digest::SHA->new(384)->addfile("vmsa$_.bin")->hexdigest : '' } 0 .. 2;
+	t($rc == 0 && "@sizes" eq '4096 4096 4096 0' &&
+	  $h[0] eq '77920c4c629ff47e90c0e174fc1ad0eb6fa664f88cd4739488058a8c6cb1a77b3856f55378e9518d0da99452d51c553a' &&
+	  $h[1] eq '8413b852790765a310d95867a8b00bfca3a802b5a80830044b45e253fe96222657e11e53fcf63eb0e0afd722385bf7b4' &&
+	  $h[2] eq $h[1], '--dump-vmsa: vmsa0.bin (vCPU 0) .. vmsa2.bin, the pages measured');
+	mkdir "$tmp/blocked" or die;
+	chdir "$tmp/blocked" or die;
+	mkdir 'vmsa0.bin' or die;	# a directory where the file should go
+	run(@m, '--vcpus', '1', '--vcpu-type', 'EPYC-v4', '--dump-vmsa');
+	t($rc == 1 && one_line($err) && $err =~ /vmsa0\.bin: Is a directory/ && $out eq '',
+	  '--dump-vmsa where it cannot write: exit 1, one line');
+	chdir $cwd or die;
+}
+
 # Usage errors: exit 2, one line.
 my @usage = (
 	[ [ 'measure' ], 'missing the platform' ],
@@ -111,6 +139,7 @@ my @usage = (
 	[ [ @m[1 .. 4], '--vcpus', '0', '--vcpu-type', 'EPYC' ], '--vcpus must be' ],
 	[ [ @m[1 .. 4], '--vcpus', 'two', '--vcpu-type', 'EPYC' ], "bad --vcpus 'two'" ],
 	[ [ @m[1 .. 4], '--vcpus', '1', '--vcpu-type', 'Skylake' ], "unknown vCPU type 'Skylake'" ],
+	[ [ @m[1 .. 4], '--vcpus', '1', '--vcpu-sig', '1', '--vcpu-type', 'Skylake' ], "unknown vCPU type 'Skylake'" ],
 	[ [ @m[1 .. 4], '--vcpus', '1', '--vcpu-family', '23' ], 'go together' ],
 	[ [ @m[1 .. 4], '--vcpus', '1', '--vcpu-sig', '0x1ffffffff' ], 'bad --vcpu-sig' ],
 	[ [ @m[1 .. 4], '--vcpus', '1', '--vcpu-type', 'EPYC', '--vmm-type', 'xen' ], "unknown VMM type 'xen'" ],
@@ -137,7 +166,7 @@ for my $c (qw(unaligned table-length entry-too-long trailing duplicate-metadata
 run($g, 'measure', 'snp', '--ovmf', "$tmp/none.fd", '--vcpus', '1', '--vcpu-type', 'EPYC');
 t($rc == 1 && one_line($err) && $err =~ /No such file/, 'missing image: exit 1, one line');
 run($g, 'measure', 'snp', '--ovmf', $tmp, '--vcpus', '1', '--vcpu-type', 'EPYC');
-t($rc == 1 && one_line($err), 'a directory as the image: exit 1, one line');
+t($rc == 1 && one_line($err) && $err =~ /not a regular file/, 'a directory as the image: exit 1, one line');
 run(@m, '--vcpus', '1', '--vcpu-type', 'EPYC', '--kernel', "$tmp/none");
 t($rc == 1 && one_line($err) && $err =~ /none: No such file/, 'missing kernel: exit 1, one line');
 

@@ -85,6 +85,7 @@ struct gmem__snp_measure_step {
 	uint64_t gpa;
 	uint64_t npages;
 	unsigned vcpu;			/* VMSA pages: which vCPU */
+	const uint8_t *vmsa;		/* VMSA pages: the page, else NULL */
 	uint8_t digest[48];		/* the digest after this run */
 };
 

@@ -26,12 +26,32 @@ struct steps {
 	struct gmem__snp_measure_step *v;
 	size_t n, cap;
 	bool oom;
+	bool dump_vmsa;		/* write each VMSA to vmsa<N>.bin */
+	int dump_errno;
+	char dump_path[32];
 };
+
+static void dump_vmsa(struct steps *s, const struct gmem__snp_measure_step *st)
+{
+	FILE *f;
+
+	if (s->dump_errno)
+		return;
+	snprintf(s->dump_path, sizeof(s->dump_path), "vmsa%u.bin", st->vcpu);
+	errno = 0;
+	f = fopen(s->dump_path, "wb");
+	if (!f || fwrite(st->vmsa, 1, GMEM__SNP_VMSA_SIZE, f) != GMEM__SNP_VMSA_SIZE)
+		s->dump_errno = errno ? errno : EIO;
+	if (f && fclose(f) && !s->dump_errno)
+		s->dump_errno = errno ? errno : EIO;
+}
 
 static void add_step(void *arg, const struct gmem__snp_measure_step *st)
 {
 	struct steps *s = arg;
 
+	if (s->dump_vmsa && st->vmsa)
+		dump_vmsa(s, st);
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 64;
 		void *p = realloc(s->v, cap * sizeof(*s->v));
@@ -208,7 +228,7 @@ struct opts {
 	const char *vmm_type, *ovmf_hash;
 	unsigned long long vcpus, sig, family, model, stepping, features;
 	bool have_vcpus, have_sig, have_family, have_model, have_stepping;
-	bool json, verbose;
+	bool json, verbose, dump_vmsa;
 };
 
 static void print_json(const struct opts *op, const struct gmem__snp_measure_in *in,
@@ -269,6 +289,8 @@ static int vcpu_sig(const struct opts *op, enum gmem__snp_vmm vmm, uint32_t *sig
 	int ret;
 
 	*sig = 0;
+	if (op->vcpu_type && gmem__snp_cpu_type_sig(op->vcpu_type, sig))
+		return gmemctl_usage_error(CMD, "unknown vCPU type '%s'", op->vcpu_type);
 	if (op->have_family || op->have_model || op->have_stepping) {
 		if (!op->have_family || !op->have_model || !op->have_stepping)
 			return gmemctl_usage_error(CMD, "--vcpu-family, --vcpu-model and --vcpu-stepping go together");
@@ -281,11 +303,8 @@ static int vcpu_sig(const struct opts *op, enum gmem__snp_vmm vmm, uint32_t *sig
 		*sig = (uint32_t)op->sig;
 		return 0;
 	}
-	if (op->vcpu_type) {
-		if (gmem__snp_cpu_type_sig(op->vcpu_type, sig))
-			return gmemctl_usage_error(CMD, "unknown vCPU type '%s'", op->vcpu_type);
-		return 0;
-	}
+	if (op->vcpu_type)
+		return 0;	/* *sig set above */
 	if (vmm == GMEM__SNP_VMM_QEMU)
 		return gmemctl_usage_error(CMD, "missing --vcpu-type, --vcpu-sig or --vcpu-family");
 	return 0;
@@ -340,6 +359,8 @@ static int measure(const struct opts *op)
 	ret = read_file(op->ovmf, GMEM__OVMF_MAX_SIZE, &img, &len);
 	if (ret == -EFBIG)
 		return gmemctl_fail(CMD, "%s: image larger than 64 MiB", op->ovmf);
+	if (ret == -EINVAL)
+		return gmemctl_fail(CMD, "%s: not a regular file", op->ovmf);
 	if (ret)
 		return gmemctl_fail(CMD, "%s: %s", op->ovmf, strerror(-ret));
 	o = malloc(sizeof(*o));
@@ -361,7 +382,12 @@ static int measure(const struct opts *op)
 			goto out;
 		in.step = add_step;
 		in.arg = &st;
+		st.dump_vmsa = op->dump_vmsa;
 		ret = gmem__snp_measure(&in, digest, &why);
+	}
+	if (!ret && st.dump_errno) {
+		ret = gmemctl_fail(CMD, "%s: %s", st.dump_path, strerror(st.dump_errno));
+		goto out;
 	}
 	if (!ret && st.oom)
 		ret = -ENOMEM, why = strerror(ENOMEM);
@@ -369,7 +395,14 @@ static int measure(const struct opts *op)
 		ret = gmemctl_fail(CMD, "%s: %s", op->ovmf, why && *why ? why : strerror(-ret));
 		goto out;
 	}
-	if (op->json && !hash_only) {
+	if (op->json && hash_only) {
+		printf("{\"platform\":\"snp\",\"mode\":\"snp:ovmf-hash\",\"ovmf\":{\"path\":");
+		gmemctl_json_str(stdout, op->ovmf);
+		printf(",\"size\":%zu,\"gpa\":%llu},\"ovmf_hash\":\"", o->size,
+		       (unsigned long long)o->gpa);
+		print_hex(stdout, digest, 48);
+		printf("\"}\n");
+	} else if (op->json) {
 		print_json(op, &in, &st, digest);
 	} else {
 		if (op->verbose)
@@ -391,7 +424,7 @@ out:
 enum {
 	OPT_OVMF = 256, OPT_VCPUS, OPT_VCPU_TYPE, OPT_VCPU_SIG, OPT_FAMILY, OPT_MODEL,
 	OPT_STEPPING, OPT_VMM, OPT_FEATURES, OPT_KERNEL, OPT_INITRD, OPT_APPEND, OPT_FORMAT,
-	OPT_OVMF_HASH, OPT_MODE, OPT_JSON,
+	OPT_OVMF_HASH, OPT_MODE, OPT_JSON, OPT_DUMP_VMSA,
 };
 
 static int num_opt(const char *name, const char *arg, int base,
@@ -423,6 +456,7 @@ static int run(int argc, char **argv)
 		{ "snp-ovmf-hash", required_argument, NULL, OPT_OVMF_HASH },
 		{ "mode", required_argument, NULL, OPT_MODE },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "dump-vmsa", no_argument, NULL, OPT_DUMP_VMSA },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -461,6 +495,7 @@ static int run(int argc, char **argv)
 		case OPT_OVMF_HASH: op.ovmf_hash = optarg; break;
 		case OPT_MODE: op.mode = optarg; break;
 		case OPT_JSON: op.json = true; break;
+		case OPT_DUMP_VMSA: op.dump_vmsa = true; break;
 		case 'v': op.verbose = true; break;
 		default:
 			return gmemctl_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
@@ -514,6 +549,7 @@ const struct gmemctl_cmd gmemctl_cmd_measure = {
 		"  --snp-ovmf-hash HEX    the digest of the image's pages, precomputed\n"
 		"  --mode snp:ovmf-hash   print that digest alone\n"
 		"  --output-format hex|base64\n"
+		"  --dump-vmsa            write each vCPU's VMSA to vmsa<N>.bin here\n"
 		"  -v, --verbose          each run of pages and the digest after it, on stderr\n"
 		"  --json                 digest, image sections and every step as JSON\n"
 		"Exit status 1 for a bad or unsuitable image, 2 for a usage error.\n",
