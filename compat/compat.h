@@ -95,6 +95,7 @@ struct compat_vcpu {
 	struct compat_vcpu *next;	/* cvm->vcpus, under cvm->lock */
 	unsigned long id;		/* KVM_CREATE_VCPU's argument */
 	int fd;				/* the application's descriptor */
+	uint32_t guest_debug;		/* KVM_SET_GUEST_DEBUG's control */
 };
 
 /* A memslot bound to one of the shim's guest_memfds (KVM_SET_USER_MEMORY_

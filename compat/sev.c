@@ -275,20 +275,33 @@ static int populate_page(struct compat_file *f, uint64_t off, uint64_t gpa,
 {
 	uint8_t *page = (uint8_t *)gmem__compat_mem(f->g) + off;
 	uint64_t attrs = 0, run = 0;
+	uint8_t *old = NULL;
 	int ret;
 
 	/* kvm_gmem_populate(): the GFN must be private. */
 	if (gmem_get_memory_attributes(f->g, off, &attrs, &run) ||
 	    !(attrs & GMEM_ATTR_PRIVATE))
 		return -EINVAL;
-	if (src && type != KVM_SEV_SNP_PAGE_TYPE_ZERO)
+	if (src) {
+		/* A page the launch refuses keeps its bytes (KVM checks the
+		 * RMP entry before it copies). */
+		old = malloc(PG);
+		if (!old)
+			return -ENOMEM;
+		memcpy(old, page, PG);
 		memcpy(page, src, PG);
+	}
 	ret = gmem__snp_launch_update_gpa(f->g, off, PG, gpa, type, fw);
+	if (ret && type == KVM_SEV_SNP_PAGE_TYPE_CPUID &&
+	    *fw == SEV_RET_INVALID_PARAM) {
+		if (src)
+			memcpy(src, page, PG);
+	} else if (ret && old) {
+		memcpy(page, old, PG);
+	}
+	free(old);
 	if (ret == -EINVAL && !*fw)
 		return -EEXIST;	/* the RMP entry is not in its initial state */
-	if (ret && type == KVM_SEV_SNP_PAGE_TYPE_CPUID &&
-	    *fw == SEV_RET_INVALID_PARAM && src)
-		memcpy(src, page, PG);
 	if (!ret)
 		compat_sev_log("snp: measured page gpa=%#llx type=%s",
 			       (unsigned long long)gpa, page_type_name(type));
@@ -488,6 +501,12 @@ static int launch_finish(struct compat_vm *cvm, struct sev_vm *s,
 	for (struct compat_vcpu *v = cvm->vcpus; v && !ret; v = v->next) {
 		struct gmem__snp_vcpu_state st;
 
+		/* sev_es_sync_vmsa(): no launch of a vCPU being debugged. */
+		if (__atomic_load_n(&v->guest_debug, __ATOMIC_RELAXED) &
+		    KVM_GUESTDBG_ENABLE) {
+			ret = -EINVAL;
+			break;
+		}
 		ret = vcpu_state(v->fd, &st);
 		if (!ret)
 			ret = gmem__snp_vmsa_build(&st, s->vmsa_features, vmsa);

@@ -242,6 +242,7 @@ static int ioctl_tracked(int fd, unsigned long req, void *arg)
 	case KVM_MEMORY_ENCRYPT_OP:
 	case KVM_SET_MEMORY_ATTRIBUTES:
 	case SEV_ISSUE_CMD:
+	case KVM_SET_GUEST_DEBUG:
 		break;
 	case KVM_CREATE_GUEST_MEMFD:
 	case KVM_CHECK_EXTENSION:
@@ -266,6 +267,14 @@ static int ioctl_tracked(int fd, unsigned long req, void *arg)
 				     : ret_errno(ret);
 	} else if (o && o->kind == COMPAT_SEVDEV)
 		ret = ret_errno(compat_sevdev_ioctl(req, arg));
+	else if (o && o->kind == COMPAT_VCPU && req == KVM_SET_GUEST_DEBUG) {
+		/* Remembered for the SEV-SNP launch (sev_es_sync_vmsa()). */
+		ret = compat_real.ioctl(fd, req, arg);
+		if (!ret && arg)
+			__atomic_store_n(&((struct compat_vcpu *)o)->guest_debug,
+					 ((struct kvm_guest_debug *)arg)->control,
+					 __ATOMIC_RELAXED);
+	}
 	else if (o && o->kind == COMPAT_VM && req == KVM_CREATE_VCPU) {
 		struct compat_vm *cvm = (struct compat_vm *)o;
 
