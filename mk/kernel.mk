@@ -25,17 +25,20 @@ $(BUILD)/tests/kernel/%: tests/kernel/%.c $(wildcard tests/*.h) $(STATIC)
 # The programs run in the guest: name=path-in-KBUILD[:ENV=VALUE,...].
 # The core suite runs on the emulated and kvm backends as on the host;
 # tests/kernel/ has the native backend's suite and the differential runs.
+# The series kernel's config has no CONFIG_USERFAULTFD: host views use
+# covers only (GMEM_VIEW_NO_MARKERS tells core_hostview not to expect
+# poison markers).
 KERNEL_RUN ?= \
 	gmemctl_probe=gmemctl.static:probe \
 	native=tests/kernel/native \
 	diff=tests/kernel/diff:GMEM_DIFF_SEEDS=100 \
 	core_lifecycle=tests/core_lifecycle \
 	core_convert=tests/core_convert \
-	core_hostview=tests/core_hostview \
+	core_hostview=tests/core_hostview:GMEM_VIEW_NO_MARKERS=1 \
 	core_policy=tests/core_policy \
 	core_model=tests/core_model:GMEM_MODEL_OPS=300 \
 	core_threads=tests/core_threads \
-	fault_inject=tests/fault_inject:GMEM_FI_QUICK=1 \
+	fault_inject=tests/fault_inject:GMEM_FI_QUICK=1,kvm \
 	backend_diff=tests/backend_diff \
 	backend_native=tests/backend_native \
 	kvm_inplace=tests/kvm_inplace \

@@ -24,7 +24,9 @@
 #                    same program's on this host with libgmem-compat preloaded
 #   GMEM_KLIBS       shared objects copied into the guest's /lib (the shim);
 #                    they and dynamic programs bring their libraries (ldd)
-#   GMEM_KTIMEOUT    seconds for the whole boot (default 300)
+#   GMEM_KTIMEOUT    seconds for the whole boot (default 600: a hang guard; a
+#                    run takes about 2 minutes)
+#   GMEM_KPROG_TIMEOUT  seconds for one program in the guest (default 240)
 #   QEMU             the emulator (default qemu-system-x86_64)
 use strict;
 use warnings;
@@ -39,7 +41,8 @@ sub skip_all { print "1..0 # SKIP $_[0]\n"; exit 0; }
 my $kbuild = $ENV{GMEM_KBUILD} or skip_all("GMEM_KBUILD is not set (run it with make check-kernel)");
 my $kernel = $ENV{SERIES_KERNEL} // '';
 my $qemu = $ENV{QEMU} // 'qemu-system-x86_64';
-my $timeout = $ENV{GMEM_KTIMEOUT} // 300;
+my $timeout = $ENV{GMEM_KTIMEOUT} // 600;
+my $ptimeout = $ENV{GMEM_KPROG_TIMEOUT} // 240;
 
 skip_all("no series kernel image (SERIES_KERNEL=$kernel; see ../shared/series-kernel/README.md)")
 	unless $kernel ne '' && -r $kernel;
@@ -94,8 +97,8 @@ for my $lib (sort keys %libs) {
 }
 
 open(my $init, '>', "$root/init") or die "init: $!";
+print $init "#!/bin/busybox sh\nPROG_TIMEOUT=$ptimeout\n";
 print $init <<'EOF';
-#!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/bin:/tests
 mount -t proc proc /proc 2>/dev/null || { mkdir -p /proc && mount -t proc proc /proc; }
@@ -109,7 +112,7 @@ run() {
 	shift
 	echo "@@GMEM-BEGIN $name"
 	t0=$(date +%s)
-	cd /tests && timeout 150 env "$@" 2>&1 </dev/null
+	cd /tests && timeout $PROG_TIMEOUT env "$@" 2>&1 </dev/null
 	rc=$?
 	echo "@@GMEM-END $name $rc $(( $(date +%s) - t0 ))"
 }
