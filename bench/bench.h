@@ -113,6 +113,7 @@ int bench_attrs(const struct bench_opts *o);		/* 3 */
 int bench_boot(const struct bench_opts *o);		/* 4 */
 int bench_tdx(const struct bench_opts *o);		/* 5 */
 int bench_views(const struct bench_opts *o);		/* 6 */
+int bench_scale(const struct bench_opts *o);		/* 8 */
 
 /* Run the selected groups, then evaluate the targets.  Returns 0, or the
  * first negative errno a group returned. */

@@ -168,7 +168,13 @@ void compat_sev_guests_add(int n);
 
 /* ---- the modelled firmware's CPUID policy (sev_cpuid.c) ----------------- */
 struct compat_snp_cpuid;
-int  compat_snp_cpuid_new(struct compat_snp_cpuid **p);
+struct kvm_cpuid_entry2;
+/* The policy of a host whose KVM_GET_SUPPORTED_CPUID gave host[nhost],
+ * refusing the bits of refuse (GMEM_COMPAT_SNP_CPUID_REFUSE syntax, NULL:
+ * none): 0, -EINVAL (malformed list), -E2BIG, -ENOMEM. */
+int  compat_snp_cpuid_new(struct compat_snp_cpuid **p,
+			  const struct kvm_cpuid_entry2 *host, unsigned nhost,
+			  const char *refuse);
 void compat_snp_cpuid_free(struct compat_snp_cpuid *p);
 int  compat_snp_cpuid_check(void *policy, struct gmem_snp_cpuid_table *t,
 			    unsigned *nchanged);

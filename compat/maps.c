@@ -61,7 +61,11 @@ static int remap(struct compat_map *rec, uint64_t s, uint64_t e, bool cover)
 	p = compat_real.mmap((void *)(rec->addr + (rs - rec->off)), re - rs,
 			     rec->prot, MAP_SHARED | MAP_FIXED,
 			     cover ? sigbus_fd : rec->f->lib_fd, (off_t)rs);
-	return p == MAP_FAILED ? -errno : 0;
+	if (p == MAP_FAILED)
+		return -errno;
+	if (!cover)	/* kept from children (see compat_mmap_file()) */
+		madvise(p, re - rs, MADV_DONTFORK);
+	return 0;
 }
 
 enum walk { WALK_SYNC, WALK_TO_SHARED, WALK_TO_PRIVATE };
@@ -271,6 +275,10 @@ void *compat_mmap_file(struct compat_file *f, void *addr, size_t len,
 		free(m);
 		goto out;
 	}
+	/* No user-space library can zap a child's page tables when the file
+	 * converts, and a raw fork or clone() runs no atfork handler: a child
+	 * never inherits the mapping (docs/compat.md). */
+	madvise(p, len, MADV_DONTFORK);
 	if (flags & MAP_FIXED)
 		trim((uintptr_t)p, len, &spare, &dead);
 	*m = (struct compat_map){
@@ -356,8 +364,9 @@ void compat_maps_fork_parent(void)
 }
 
 /* The child of a fork cannot see the parent's conversions (the kernel
- * would zap the child's page tables too): none of its mappings of a
- * guest_memfd stays usable.  Single-threaded here. */
+ * would zap the child's page tables too): its mappings of a guest_memfd
+ * were not inherited (MADV_DONTFORK); their addresses take the SIGBUS
+ * cover.  Single-threaded here. */
 void compat_maps_fork_child(void)
 {
 	pthread_mutex_init(&maps_lock, NULL);

@@ -26,9 +26,12 @@ static const struct compat_cap caps_sw_protected[] = {
 	{ 0, 0 },
 };
 
+/* An SEV-ES or SNP guest has no SMM either (svm_has_emulated_msr() of
+ * MSR_IA32_SMBASE). */
 static const struct compat_cap caps_snp[] = {
 	{ KVM_CAP_MEMORY_ATTRIBUTES, KVM_MEMORY_ATTRIBUTE_PRIVATE },
 	{ KVM_CAP_READONLY_MEM, 0 },
+	{ KVM_CAP_X86_SMM, 0 },
 	{ 0, 0 },
 };
 

@@ -28,7 +28,7 @@ FUZZ_SAN     := fuzzer-no-link,address,undefined
 # The sanitized library comes from this Makefile run with these settings.
 FUZZ_LIBDIR  := build-$(subst $(comma),-,$(FUZZ_SAN))
 FUZZ_OUT     ?= build-fuzz
-FUZZ_ALL     := fuzz_api fuzz_cpuid fuzz_ovmf $(if $(SCN_SRC),fuzz_scenario)
+FUZZ_ALL     := fuzz_api fuzz_cpuid fuzz_sev fuzz_ovmf $(if $(SCN_SRC),fuzz_scenario)
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_CFLAGS  := -std=gnu11 $(WARN) -O1 -g -fno-omit-frame-pointer \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -37,6 +37,9 @@ FUZZ_MAXLEN_fuzz_api      := 512
 FUZZ_MAXLEN_fuzz_cpuid    := 3088
 FUZZ_MAXLEN_fuzz_ovmf     := 16384
 FUZZ_MAXLEN_fuzz_scenario := 4096
+# The shim's CPUID policy of the SEV-SNP launch (compat/sev_cpuid.c).
+FUZZ_MAXLEN_fuzz_sev      := 4096
+FUZZ_EXTRA_fuzz_sev       := $(FUZZ_LIBDIR)/obj/compat/sev_cpuid.o
 # The scenario interpreter (SCN_SRC, tools/gmemctl/scenario/*.c).
 FUZZ_EXTRA_fuzz_scenario  := $(SCN_SRC:%.c=$(FUZZ_LIBDIR)/obj/%.o)
 
@@ -55,7 +58,8 @@ ifneq ($(BUILD),$(FUZZ_LIBDIR))
 fuzz-lib:
 	$(MAKE) --no-print-directory CC=$(FUZZ_CC) SANITIZE=$(FUZZ_SAN) \
 		$(FUZZ_LIBDIR)/libgmem.a \
-		$(if $(filter fuzz_scenario,$(FUZZ_TARGETS)),$(FUZZ_EXTRA_fuzz_scenario))
+		$(if $(filter fuzz_scenario,$(FUZZ_TARGETS)),$(FUZZ_EXTRA_fuzz_scenario)) \
+		$(if $(filter fuzz_sev,$(FUZZ_TARGETS)),$(FUZZ_EXTRA_fuzz_sev))
 
 $(FUZZ_OUT)/bin/%: fuzz/%.c tests/invariants.h fuzz-lib
 	@mkdir -p $(@D)
@@ -78,6 +82,7 @@ fuzz: fuzz-build
 			-max_len=$$(case $$t in fuzz_api) echo $(FUZZ_MAXLEN_fuzz_api);; \
 				fuzz_cpuid) echo $(FUZZ_MAXLEN_fuzz_cpuid);; \
 				fuzz_ovmf) echo $(FUZZ_MAXLEN_fuzz_ovmf);; \
+				fuzz_sev) echo $(FUZZ_MAXLEN_fuzz_sev);; \
 				*) echo $(FUZZ_MAXLEN_fuzz_scenario);; esac) \
 			-artifact_prefix=$(FUZZ_OUT)/artifacts/$$t- \
 			$(FUZZ_OUT)/corpus/$$t fuzz/corpus/$$t \

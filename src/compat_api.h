@@ -13,6 +13,10 @@
 #define GMEM_COMPAT_API_H
 
 #include "gmem/gmem.h"
+#include "gmem/snp.h"
+/* The VMSA builder (struct gmem__snp_vcpu_state, gmem__snp_vmsa_build()),
+ * shared with gmemctl measure. */
+#include "platform/snp_vmsa.h"
 
 /* A kvm-backend VM on the application's KVM VM app_vm_fd (duplicated, so
  * the KVM VM lives as long as the library's files on it); app_vm_fd < 0: a
@@ -23,5 +27,21 @@ int gmem__compat_vm_create(struct gmem_vm **vm, const char *platform,
 int gmem__compat_fd(const struct gmem *g);
 /* The library's own mapping of all of g (never covered), or NULL. */
 void *gmem__compat_mem(const struct gmem *g);
+
+/* The SEV-SNP launch of a KVM_X86_SNP_VM (src/platform/snp.c). */
+/* As gmem_snp_launch_update(), the firmware being told the range starts
+ * at guest physical address gpa (a file several memslots map has
+ * several). */
+int gmem__snp_launch_update_gpa(struct gmem *g, uint64_t offset, uint64_t len,
+				uint64_t gpa, unsigned page_type,
+				unsigned *fw_error);
+/* The firmware's CPUID check for this VM (NULL: the modelled platform's). */
+int gmem__snp_set_cpuid_check(struct gmem_vm *vm,
+			      int (*check)(void *opaque,
+					   struct gmem_snp_cpuid_table *t,
+					   unsigned *nchanged),
+			      void *opaque);
+/* SNP_LAUNCH_UPDATE of one vCPU's VMSA page (KVM's LAUNCH_FINISH). */
+int gmem__snp_launch_vmsa(struct gmem_vm *vm, const void *vmsa);
 
 #endif

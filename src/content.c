@@ -96,6 +96,11 @@ static void zero_fn(struct gmem *g, uint8_t *map, uint64_t off, uint64_t len)
 	memset(map + off, 0, len);
 }
 
+uint64_t gmem__clear_range(struct gmem *g, uint64_t off, uint64_t len)
+{
+	return for_each_resident(g, off, len, zero_fn);
+}
+
 uint64_t gmem__zero_range(struct gmem *g, uint64_t off, uint64_t len)
 {
 	uint64_t n = for_each_resident(g, off, len, zero_fn);

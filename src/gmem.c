@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* gmem files: creation, attribute queries, pins, hole punching, statistics. */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -16,6 +17,7 @@ static void gmem_free(struct gmem *g)
 	if (g->fd >= 0)
 		g->backend->destroy(g);
 	rs_destroy(g->attrs);
+	free(g->rd);
 	rs_destroy(g->pins);
 	rs_destroy(g->vendor);
 	pthread_rwlock_destroy(&g->lock);
@@ -30,8 +32,13 @@ static int gmem_alloc_state(struct gmem *g)
 	unsigned init = (g->flags & GMEM_FLAG_INIT_SHARED) ? 0 : GMEM_ATTR_PRIVATE;
 	int ret;
 
-	if ((ret = gmem__fault_check(GMEM_FI_ALLOC)) ||
-	    (ret = rs_create(&g->attrs, g->size, init)) ||
+	if ((ret = gmem__fault_check(GMEM_FI_ALLOC)))
+		return ret;
+	g->rd = aligned_alloc(sizeof(*g->rd), (GMEM_READERS + 1) * sizeof(*g->rd));
+	if (!g->rd)
+		return -ENOMEM;
+	memset(g->rd, 0, (GMEM_READERS + 1) * sizeof(*g->rd));
+	if ((ret = rs_create(&g->attrs, g->size, init)) ||
 	    (ret = rs_create(&g->pins, g->size, 0)))
 		return ret;
 	if (plat->has_vendor_state)
@@ -147,9 +154,50 @@ int gmem_bind(struct gmem *g, uint64_t gpa)
 	return ret;
 }
 
+/*
+ * Readers of the attribute store write no shared cache line, as the
+ * kernel's readers of memory attributes (under RCU) write none: each
+ * thread counts itself in a slot of its own (g->rd[1..]), then checks the
+ * writer's flag (g->rd[0]).  A writer raises the flag, then waits until
+ * every slot is empty; a reader that finds the flag raised leaves its slot
+ * and takes g->lock for reading, which the writer holds.  Both sides store
+ * then load with sequential consistency, so at least one of them sees the
+ * other.
+ */
+#if defined(__x86_64__) || defined(__i386__)
+#define cpu_relax() __builtin_ia32_pause()
+#else
+#define cpu_relax() sched_yield()
+#endif
+
+static unsigned slot_next;
+static __thread unsigned my_slot;	/* 1..GMEM_READERS, 0: none yet */
+
+static unsigned reader_slot(void)
+{
+	if (!my_slot)
+		my_slot = 1 + __atomic_fetch_add(&slot_next, 1, __ATOMIC_RELAXED) %
+			      GMEM_READERS;
+	return my_slot;
+}
+
+int gmem__attrs_set(struct gmem *g, uint64_t start, uint64_t end, unsigned attr)
+{
+	int ret;
+
+	__atomic_store_n(&g->rd[0].n, 1, __ATOMIC_SEQ_CST);
+	for (unsigned i = 1; i <= GMEM_READERS; i++)
+		while (__atomic_load_n(&g->rd[i].n, __ATOMIC_SEQ_CST))
+			cpu_relax();
+	ret = rs_set(g->attrs, start, end, attr);
+	__atomic_store_n(&g->rd[0].n, 0, __ATOMIC_RELEASE);
+	return ret;
+}
+
 int gmem_get_memory_attributes(struct gmem *g, uint64_t offset,
 			       uint64_t *attributes, uint64_t *run_len)
 {
+	struct gmem_reader *r;
 	uint64_t end;
 	unsigned a;
 
@@ -157,9 +205,17 @@ int gmem_get_memory_attributes(struct gmem *g, uint64_t offset,
 		return -EFAULT;
 	if (!PAGE_ALIGNED(offset) || offset >= g->size)
 		return -EINVAL;
-	pthread_rwlock_rdlock(&g->lock);
-	a = rs_lookup(g->attrs, offset, &end);
-	pthread_rwlock_unlock(&g->lock);
+	r = &g->rd[reader_slot()];
+	__atomic_fetch_add(&r->n, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&g->rd[0].n, __ATOMIC_SEQ_CST)) {
+		a = rs_lookup(g->attrs, offset, &end);
+		__atomic_fetch_sub(&r->n, 1, __ATOMIC_RELEASE);
+	} else {
+		__atomic_fetch_sub(&r->n, 1, __ATOMIC_RELEASE);
+		pthread_rwlock_rdlock(&g->lock);
+		a = rs_lookup(g->attrs, offset, &end);
+		pthread_rwlock_unlock(&g->lock);
+	}
 	*attributes = a;
 	if (run_len)
 		*run_len = end - offset;

@@ -19,6 +19,13 @@
 #define PAGE_ALIGNED(x) (((x) & (PAGE_SIZE - 1)) == 0)
 
 #define GMEM_PAGE_LOCKS 64
+/* Slots of the attribute store's readers (gmem_get_memory_attributes),
+ * one cache line each; slot 0 holds the writer's flag. */
+#define GMEM_READERS 32
+
+struct gmem_reader {
+	unsigned n;
+} __attribute__((aligned(64)));
 
 struct gmem_platform;
 struct gmem_policy;
@@ -47,11 +54,19 @@ struct gmem {
 	uint8_t *view;			/* the host view (gmem_mmap), or NULL */
 	bool view_covered;		/* a to-shared span is still covered
 					 * (gmem__view_restore_hidden) */
+	bool view_marks;		/* userfaultfd can register the view:
+					 * private pages can carry poison
+					 * markers (src/view.c) */
+	bool view_reg;			/* ... and it is registered */
+	struct rangeset *vcover;	/* view pages that may lie under the
+					 * SIGBUS cover mapping (1) */
 
 	/* The kernel's invalidate_lock: writers convert, punch, pin;
 	 * readers are guest accesses and queries. */
 	pthread_rwlock_t lock;
 	struct rangeset *attrs;		/* GMEM_ATTR_PRIVATE per page */
+	struct gmem_reader *rd;		/* GMEM_READERS + 1 lines: readers of
+					 * attrs that take no lock */
 	struct rangeset *pins;		/* pin count per page */
 	struct rangeset *vendor;	/* RMP / S-EPT state per page, or NULL */
 	struct gmem_stats stats;
@@ -88,6 +103,9 @@ static inline pthread_mutex_t *gmem__page_lock(struct gmem *g, uint64_t off)
 /* Zero [off, off+len) of the physical bytes, touching only allocated
  * pages.  Returns the number of pages written. */
 uint64_t gmem__zero_range(struct gmem *g, uint64_t off, uint64_t len);
+/* The same bytes written, counted as no content mode's work (a vendor
+ * operation's own clearing). */
+uint64_t gmem__clear_range(struct gmem *g, uint64_t off, uint64_t len);
 /* Is the page at off backed by memory? */
 bool gmem__page_allocated(struct gmem *g, uint64_t off);
 
@@ -100,6 +118,10 @@ void gmem__vm_free(struct gmem_vm *vm);
 /* The GMEM_M_* content modes the VM accepts now for that direction. */
 unsigned gmem__vm_modes(struct gmem_vm *vm, uint64_t attributes);
 
+/* rs_set() of g->attrs, with g->lock held for writing: waits out the
+ * readers that take no lock.  Every change of g->attrs goes through it. */
+int gmem__attrs_set(struct gmem *g, uint64_t start, uint64_t end, unsigned attr);
+
 /* Host views (src/view.c). */
 int  gmem__view_revoke(struct gmem *g, uint64_t off, uint64_t len);
 int  gmem__view_restore(struct gmem *g, uint64_t off, uint64_t len);
@@ -108,6 +130,10 @@ int  gmem__view_restore(struct gmem *g, uint64_t off, uint64_t len);
 int  gmem__view_restore_hidden(struct gmem *g, uint64_t off, uint64_t len);
 void gmem__view_reveal(struct gmem *g, uint64_t off, uint64_t len);
 void gmem__view_unregister(struct gmem *g);
+/* Test-only: false makes every private run of a view take the cover (the
+ * mechanism of views that userfaultfd cannot register), true (the
+ * default) lets small runs take poison markers. */
+void gmem__view_markers(bool on);
 
 /* Read physical bytes without allocating holes. */
 void gmem__phys_read(struct gmem *g, uint64_t off, void *buf, uint64_t len);

@@ -11,7 +11,10 @@
  *             default and pKVM VMs take UNSPECIFIED only; SW_PROTECTED takes
  *             PRESERVE both ways and ZERO to-shared; SNP and TDX take ZERO
  *             to-shared and PRESERVE to-private before finalize only.
- *   upstream: content modes removed (v6 onwards): any flag is -EINVAL.
+ *   upstream: content modes removed (v6 onwards): any flag is -EINVAL; the
+ *             series kernel (v8) also accepts a non-zero error_offset on
+ *             input and never scrambles sw_protected pages (docs/semantics.md,
+ *             "What the series kernel confirmed or corrected").
  */
 #include <string.h>
 #include "policy.h"
@@ -25,6 +28,7 @@
 static const struct gmem_policy policy_seed = {
 	.name = "seed",
 	.content_flags = true,
+	.scramble = true,
 	.modes = {
 		[GMEM_PLAT_DEFAULT]      = CELL(U|Z|P, U|Z|P, U|Z|P, U|Z|P),
 		[GMEM_PLAT_SW_PROTECTED] = CELL(U|Z|P, U|Z|P, U|Z|P, U|Z|P),
@@ -37,6 +41,7 @@ static const struct gmem_policy policy_seed = {
 static const struct gmem_policy policy_rfc_v5 = {
 	.name = "rfc-v5",
 	.content_flags = true,
+	.scramble = true,
 	.modes = {
 		[GMEM_PLAT_DEFAULT]      = CELL(U,     U,     U,     U),
 		[GMEM_PLAT_SW_PROTECTED] = CELL(U|Z|P, U|Z|P, U|P,   U|P),
@@ -49,6 +54,7 @@ static const struct gmem_policy policy_rfc_v5 = {
 static const struct gmem_policy policy_upstream = {
 	.name = "upstream",
 	.content_flags = false,
+	.error_offset_in = true,
 	.modes = {
 		[GMEM_PLAT_DEFAULT]      = CELL(U, U, U, U),
 		[GMEM_PLAT_SW_PROTECTED] = CELL(U, U, U, U),

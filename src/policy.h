@@ -22,6 +22,12 @@ struct gmem_policy {
 	const char *name;
 	/* false: the content flags do not exist (any flag is -EINVAL) */
 	bool content_flags;
+	/* true: a non-zero error_offset on input is accepted and left as it
+	 * was (v8: the field is output only); false: -EINVAL (RFC v5) */
+	bool error_offset_in;
+	/* true: sw_protected scrambles the pages an UNSPECIFIED conversion
+	 * changes (RFC v5); false: KVM leaves the bytes alone (v8) */
+	bool scramble;
 	uint8_t modes[GMEM_PLAT_NR][GMEM_DIR_NR][GMEM_PHASE_NR];
 };
 

@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define NODE_BYTES	512u
 #define LEAF_MAX	((NODE_BYTES - 8) / 8)		/* 63 keys */
@@ -102,6 +103,37 @@ struct path {
 
 /* ---- node allocation ---------------------------------------------------- */
 
+/*
+ * A large tree is looked up at random: every level misses the TLB when the
+ * nodes lie on 4 KiB pages.  Past HUGE_AFTER nodes, chunks are one 2 MiB
+ * huge page each (aligned, MADV_HUGEPAGE: transparent huge pages in
+ * "madvise" mode take it), so a lookup's lower levels share a few TLB
+ * entries.  The cost: the last chunk holds up to 2 MiB not carved yet
+ * (9.0 bytes per run at 10^6 runs instead of 8.6); random lookups at 10^6
+ * runs took 84-90 ns instead of 107-127 ns on the development machine.
+ */
+#define HUGE_BYTES	(2u << 20)
+#define HUGE_AFTER	2048u	/* nodes: 1 MiB of 4 KiB-page chunks first */
+
+static struct chunk *chunk_alloc(size_t *cnt)
+{
+	struct chunk *c;
+
+	if (*cnt == HUGE_BYTES / NODE_BYTES) {
+		c = aligned_alloc(HUGE_BYTES, HUGE_BYTES);
+		if (c) {
+			madvise(c, HUGE_BYTES, MADV_HUGEPAGE);
+			*cnt = (HUGE_BYTES - CHUNK_HDR) / NODE_BYTES;
+			c->bytes = HUGE_BYTES;
+		}
+		return c;
+	}
+	c = aligned_alloc(64, CHUNK_HDR + *cnt * NODE_BYTES);
+	if (c)
+		c->bytes = CHUNK_HDR + *cnt * NODE_BYTES;
+	return c;
+}
+
 static int grow(struct rangeset *rs)
 {
 	size_t cnt = rs->nodes / 2, bytes, i;
@@ -112,12 +144,13 @@ static int grow(struct rangeset *rs)
 		cnt = CHUNK_MIN_NODES;
 	if (cnt > CHUNK_MAX_NODES)
 		cnt = CHUNK_MAX_NODES;
-	bytes = CHUNK_HDR + cnt * NODE_BYTES;
-	c = aligned_alloc(64, bytes);
+	if (rs->nodes >= HUGE_AFTER)
+		cnt = HUGE_BYTES / NODE_BYTES;
+	c = chunk_alloc(&cnt);
 	if (!c)
 		return -ENOMEM;
+	bytes = c->bytes;
 	c->next = rs->chunks;
-	c->bytes = bytes;
 	rs->chunks = c;
 	rs->chunk_bytes += bytes;
 	rs->nodes += cnt;

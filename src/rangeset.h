@@ -13,7 +13,9 @@
  *
  * Costs: lookup O(log n); rs_set O(log n) plus O(k) for the k runs it
  * removes (each removed run was inserted once); about 8.5 bytes per run
- * when the tree is built in address order, about 12 for random order.
+ * when the tree is built in address order, about 12 for random order,
+ * plus up to one 2 MiB huge-page slab not carved yet (past 1 MiB of
+ * nodes, slabs are huge pages: see grow()).
  *
  * rs_set is all-or-nothing: every node a change can need is reserved
  * before anything is modified, so -ENOMEM leaves the contents unchanged.

@@ -1,42 +1,55 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Host views.  A view is one MAP_SHARED mapping of the whole file, created
- * on the first gmem_mmap().  Shared runs map the file itself; private runs
- * are covered (MAP_FIXED) by a mapping of an empty memfd, so a touch lands
- * past that file's end and the kernel raises a genuine SIGBUS, as it does for
- * a private guest_memfd page.  The empty file is mapped at the run's own
- * offset, so that adjacent private runs are one mapping (one VMA).  Converting back maps the file's own pages
- * again: the contents never moved.
+ * on the first gmem_mmap().  Shared pages map the file itself.  A private
+ * page raises a genuine SIGBUS (BUS_ADRERR), as a private guest_memfd page
+ * does, in one of two ways:
  *
- * Page tables follow the owner.  Tearing down and faulting back in the
- * page-table entries of a populated range is what a conversion costs on
- * this path (about 0.3 us per 4 KiB page each way, see
- * docs/performance/README.md), so they are moved instead of rebuilt:
- * revoking moves the view's entries into the library's own mapping
- * (g->mem, through which the guest's private accesses and the content modes
- * go) with mremap(MREMAP_DONTUNMAP), and restoring moves g->mem's entries
- * back into the view the same way.  mremap() moves page tables without
- * touching the pages (whole page-middle-directory entries where both
- * addresses allow it), and DONTUNMAP leaves the source mapped, empty, so
- * neither mapping ever has a hole another mmap() could take.  Where a move
- * is refused (a range over several mappings, a kernel without file-backed
- * DONTUNMAP) the plain remap is used and the host refaults lazily.  The
- * view is placed at the same offset modulo 2 MiB as g->mem so that those
- * moves can take whole page tables.
+ *  - a poison marker: the view is registered with userfaultfd (write-protect
+ *    mode, which delivers no fault by itself), and UFFDIO_POISON puts a
+ *    marker in the page-table entry of each private page, populated or not.
+ *    Markers cost no VMA: any number of runs fits in the one mapping.
+ *    Taking a page away zaps its entry (MADV_DONTNEED) and poisons it
+ *    (about 1.2 us for a 4 KiB run, 60 ns per further page); giving it back
+ *    zaps the marker (0.2 us): the bytes never move.  Runs under 64 KiB go
+ *    this way.  The view is registered when it first needs a marker: a
+ *    registered VMA has no fault-around.
  *
- * Each run costs one VMA, bounded by vm.max_map_count: a remap that would
- * pass it fails with ENOMEM, and the conversion fails with nothing changed.
+ *  - the cover: a mapping (MAP_FIXED) of an empty memfd over the run, at the
+ *    run's own offset so that adjacent covers are one VMA; a touch lands
+ *    past that file's end.  One VMA operation whatever the size, and the
+ *    page tables of a populated run follow the owner: revoking moves the
+ *    view's entries into the library's own mapping (g->mem, through which
+ *    the guest's private accesses and the content modes go) with
+ *    mremap(MREMAP_DONTUNMAP), restoring moves them back, so the host does
+ *    not refault a large run page by page.  Large runs go this way while the
+ *    view has few covers (COVER_RUNS_MAX); past that, markers take every
+ *    run, so the view's VMA count stays bounded however fragmented the
+ *    attributes are.  g->vcover records where covers may lie (a superset:
+ *    a stale "covered" only costs a remap).
  *
- * fork(): no user-space library can zap another process's page tables, as
- * the kernel does on conversion.  So a child never keeps a usable view: the
- * atfork child handler covers every view with the SIGBUS mapping.
+ * Where userfaultfd cannot register the file (guest_memfd on Linux 6.18,
+ * the kvm backend) every run takes the cover, one VMA per run, and a
+ * conversion that would pass vm.max_map_count fails with -ENOMEM with
+ * nothing changed.
+ *
+ * Processes: no user-space library can zap another process's page tables,
+ * as the kernel does on conversion, and markers are not inherited by a
+ * child whose VMA is not registered (a raw fork).  So every VMA of a view
+ * is MADV_DONTFORK: a child made by fork(), syscall(SYS_fork) or clone()
+ * has no mapping at the view's address, and the atfork child handler of
+ * fork() maps the SIGBUS cover there (docs/semantics.md).
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "gmem/uapi.h"
 
 #ifndef MREMAP_DONTUNMAP
 #define MREMAP_DONTUNMAP 4
@@ -54,26 +67,72 @@
  * about 0.3 us per populated page.  Smaller runs are simply remapped.
  */
 #define MOVE_MIN (128ULL << 10)
+/*
+ * Runs from this size take the cover where markers could: one VMA
+ * operation (a few microseconds) against about 60 ns a page of poisoning,
+ * the populated page tables move with the owner, and the host's reads
+ * fault 16 pages at a time there (a registered VMA has no fault-around:
+ * with markers, a 64 KiB run given back costs 16 read faults, not one).
+ */
+#define COVER_MIN (64ULL << 10)
+/* Covers a view may hold (runs of g->vcover, about two VMAs each): past
+ * this, every run takes markers. */
+#define COVER_RUNS_MAX 512
+/* Poisoning races with host touches that refault a zapped page: after
+ * this many rounds the run takes the cover instead. */
+#define MARK_TRIES 16
 
 static int sigbus_fd = -1;
+static int uffd = -1;		/* registers every view of the process */
 static pthread_once_t sigbus_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t views_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct gmem *views;	/* gmems that have a view */
 
+/* fork(): the view was not inherited (MADV_DONTFORK); keep its address
+ * taken, and every access a SIGBUS, as before any conversion could be
+ * followed.  Single-threaded in the child: no lock needed, none may be
+ * held. */
 static void fork_child(void)
 {
-	/* Single-threaded in the child: no lock needed, none may be held. */
 	for (struct gmem *g = views; g; g = g->next_global)
 		mmap(g->view, g->size, PROT_READ | PROT_WRITE,
 		     VIEW_FLAGS | MAP_FIXED, sigbus_fd, 0);
 	pthread_mutex_init(&views_lock, NULL);
 }
 
+static int uffd_open(void)
+{
+	struct uffdio_api api = {
+		.api = UFFD_API,
+		.features = UFFD_FEATURE_WP_HUGETLBFS_SHMEM | UFFD_FEATURE_POISON,
+	};
+	/* User-mode faults are all a view needs (none is ever delivered);
+	 * without UFFD_USER_MODE_ONLY an unprivileged process is refused
+	 * when vm.unprivileged_userfaultfd is 0. */
+	int fd = (int)syscall(SYS_userfaultfd,
+			      O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+
+	if (fd < 0)
+		fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	if (ioctl(fd, UFFDIO_API, &api) ||
+	    (api.features & UFFD_FEATURE_POISON) != UFFD_FEATURE_POISON ||
+	    !(api.ioctls & (1ULL << _UFFDIO_REGISTER))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static void sigbus_init(void)
 {
 	sigbus_fd = memfd_create("gmem-private", MFD_CLOEXEC);
-	if (sigbus_fd >= 0)
+	if (sigbus_fd >= 0) {
 		pthread_atfork(NULL, NULL, fork_child);
+		if (!getenv("GMEM_VIEW_NO_MARKERS"))
+			uffd = uffd_open();
+	}
 }
 
 static int remap_raw(void *addr, uint64_t len, int fd, uint64_t off)
@@ -91,6 +150,32 @@ static int remap(void *addr, uint64_t len, int fd, uint64_t off)
 	return ret ? ret : remap_raw(addr, len, fd, off);
 }
 
+/* Register [off, off+len) of the view for markers. */
+static int view_register(struct gmem *g, uint64_t off, uint64_t len)
+{
+	struct uffdio_register r = {
+		.range = { (uintptr_t)(g->view + off), len },
+		.mode = UFFDIO_REGISTER_MODE_WP,
+	};
+
+	return ioctl(uffd, UFFDIO_REGISTER, &r) ? -errno : 0;
+}
+
+static void view_unregister(struct gmem *g)
+{
+	struct uffdio_range r = { (uintptr_t)g->view, g->size };
+
+	(void)ioctl(uffd, UFFDIO_UNREGISTER, &r);
+}
+
+/* A new VMA of the file in the view: kept from children.  It is
+ * registered for markers when a marker first needs it (mark()).  A cover
+ * needs nothing: a child that inherits one gets SIGBUS there. */
+static void view_fixup(struct gmem *g, uint64_t off, uint64_t len)
+{
+	madvise(g->view + off, len, MADV_DONTFORK);
+}
+
 /*
  * Move the page-table entries of [from, from+len) to [to, to+len), which
  * becomes a mapping of the same file range; [from, from+len) stays mapped,
@@ -104,52 +189,243 @@ static bool move_entries(uint8_t *from, uint8_t *to, uint64_t len)
 		      to) != MAP_FAILED;
 }
 
-struct revoke_ctx {
+/* ---- markers ------------------------------------------------------------ */
+
+/*
+ * Poison [off, off+len) of the view: zap the entries, then mark them.  A
+ * host thread touching the range in between refaults a page (it is still
+ * shared: the conversion has not happened), and UFFDIO_POISON stops there
+ * with EEXIST: zap the rest and go on.  0, or -errno with no marker left.
+ */
+static int mark(struct gmem *g, uint64_t off, uint64_t len)
+{
+	uint8_t *a = g->view + off;
+	uint64_t left = len;
+	bool registered = false;
+	int ret = gmem__fault_check(GMEM_FI_MMAP);
+
+	if (ret)
+		return ret;
+	/* Registered on the first marker: a registered VMA has no fault-around
+	 * (a read fault maps one page, not 16), so a view without small private
+	 * runs stays unregistered. */
+	if (!g->view_reg && !view_register(g, 0, g->size))
+		g->view_reg = true;
+	for (int tries = 0; tries < MARK_TRIES; tries++) {
+		struct uffdio_poison p = { .range = { (uintptr_t)a, left } };
+
+		madvise(a, left, MADV_DONTNEED);
+		if (!ioctl(uffd, UFFDIO_POISON, &p))
+			return 0;
+		ret = -errno;
+		if (ret == -ENOENT && g->view_marks && !registered) {
+			/* a VMA mapped since the view was made */
+			registered = true;
+			if (!view_register(g, (uint64_t)(a - g->view), left))
+				continue;
+		}
+		if (ret != -EEXIST && ret != -EAGAIN)
+			break;
+		if (p.updated > 0 && (uint64_t)p.updated < left) {
+			a += p.updated;
+			left -= (uint64_t)p.updated;
+		}
+	}
+	madvise(g->view + off, len, MADV_DONTNEED);	/* no marker left */
+	return ret == -ENOMEM ? ret : -EBUSY;
+}
+
+/* The markers of [off, off+len) go; the bytes stay.  Cannot fail. */
+static void unmark(struct gmem *g, uint64_t off, uint64_t len)
+{
+	madvise(g->view + off, len, MADV_DONTNEED);
+}
+
+static bool covered(struct gmem *g, uint64_t off, uint64_t len)
+{
+	return !rs_all_equal(g->vcover, off, off + len, 0, NULL);
+}
+
+/*
+ * Markers for small runs, or for any run once the view holds many covers;
+ * but a run next to a cover takes the cover, which merges into it: an
+ * island the host was given inside a cover goes back in one call, and the
+ * VMA it cost goes with it.
+ */
+static bool markers_off;	/* tests: every run takes the cover */
+
+void gmem__view_markers(bool on)
+{
+	__atomic_store_n(&markers_off, !on, __ATOMIC_RELAXED);
+}
+
+static bool use_marks(struct gmem *g, uint64_t off, uint64_t len)
+{
+	if (!g->view_marks || __atomic_load_n(&markers_off, __ATOMIC_RELAXED))
+		return false;
+	if (rs_runs(g->vcover) >= COVER_RUNS_MAX)
+		return true;
+	if (len >= COVER_MIN)
+		return false;
+	return !((off && rs_lookup(g->vcover, off - PAGE_SIZE, NULL)) ||
+		 (off + len < g->size && rs_lookup(g->vcover, off + len, NULL)));
+}
+
+struct mark_ctx {
 	struct gmem *g;
+	unsigned attr;		/* the runs to mark */
+	uint64_t failed;	/* start of the run whose marking failed */
 };
+
+static int mark_run(uint64_t s, uint64_t e, unsigned attr, void *arg)
+{
+	struct mark_ctx *c = arg;
+	int ret;
+
+	if (attr != c->attr)
+		return 0;
+	ret = mark(c->g, s, e - s);
+	if (ret)
+		c->failed = s;
+	return ret;
+}
+
+static int unmark_run(uint64_t s, uint64_t e, unsigned attr, void *arg)
+{
+	struct mark_ctx *c = arg;
+
+	if (attr == c->attr && s < c->failed)
+		unmark(c->g, s, e - s);
+	return 0;
+}
+
+/* Mark every run of c->attr in [off, off+len); all or nothing. */
+static int mark_runs(struct gmem *g, uint64_t off, uint64_t len, unsigned attr)
+{
+	struct mark_ctx c = { .g = g, .attr = attr, .failed = 0 };
+	int ret = rs_for_each(g->attrs, off, off + len, mark_run, &c);
+
+	if (ret)
+		rs_for_each(g->attrs, off, c.failed, unmark_run, &c);
+	return ret;
+}
+
+/* ---- covers ------------------------------------------------------------- */
 
 /* Shared runs of the range being revoked: their view entries go to g->mem
  * (the attribute store still holds the old attributes here). */
 static int park_shared(uint64_t s, uint64_t e, unsigned attr, void *arg)
 {
-	struct gmem *g = ((struct revoke_ctx *)arg)->g;
+	struct gmem *g = arg;
 
-	if (!(attr & GMEM_ATTR_PRIVATE) && e - s >= MOVE_MIN)
-		move_entries(g->view + s, g->mem + s, e - s);
+	if (!(attr & GMEM_ATTR_PRIVATE) && e - s >= MOVE_MIN &&
+	    move_entries(g->view + s, g->mem + s, e - s))
+		/* g->mem's piece came with the view's flags: give it back
+		 * its own, so that it merges again */
+		madvise(g->mem + s, e - s, MADV_DOFORK);
 	return 0;
 }
 
-int gmem__view_revoke(struct gmem *g, uint64_t off, uint64_t len)
+/* The cover over [off, off+len), in one call: pages already private
+ * inside stay unreachable. */
+static int cover(struct gmem *g, uint64_t off, uint64_t len)
 {
-	struct revoke_ctx c = { .g = g };
-	int ret;
+	int ret = rs_reserve(g->vcover, 1);
 
-	if (!g->view)
-		return 0;
+	if (ret)
+		return ret;
 	/* Moving first is safe: until the SIGBUS mapping covers the range, a
 	 * host access refaults the file page, as if it came before the
 	 * conversion.  If the cover fails, the view still maps the file and
 	 * nothing the host can see has changed. */
-	rs_for_each(g->attrs, off, off + len, park_shared, &c);
+	rs_for_each(g->attrs, off, off + len, park_shared, g);
 	ret = remap(g->view + off, len, sigbus_fd, off);
+	if (ret)
+		return ret;
+	rs_set(g->vcover, off, off + len, 1);
+	return 0;
+}
+
+/* The file again over [off, off+len), which holds a cover somewhere. */
+static int uncover(struct gmem *g, uint64_t off, uint64_t len)
+{
+	int ret = gmem__fault_check(GMEM_FI_MMAP);
+
+	if (ret)
+		return ret;
+	if (len < MOVE_MIN || !move_entries(g->mem + off, g->view + off, len))
+		ret = remap_raw(g->view + off, len, g->fd, off);
+	if (ret)
+		return ret;
+	view_fixup(g, off, len);
+	/* A failure leaves a stale "covered": only a later remap more. */
+	if (!rs_reserve(g->vcover, 1))
+		rs_set(g->vcover, off, off + len, 0);
+	return 0;
+}
+
+/* ---- conversions -------------------------------------------------------- */
+
+int gmem__view_revoke(struct gmem *g, uint64_t off, uint64_t len)
+{
+	int ret;
+
+	if (!g->view)
+		return 0;
+	if (use_marks(g, off, len)) {
+		ret = mark_runs(g, off, len, 0);
+		if (ret == -EBUSY)	/* a racing host, or not registered */
+			ret = cover(g, off, len);
+	} else {
+		ret = cover(g, off, len);
+	}
 	if (!ret)
 		g->stats.views_revoked++;
 	return ret;
 }
 
+/* Up to this many private runs in a span are unmarked one by one; past
+ * it, one zap over the span (shared pages in between refault). */
+#define UNMARK_RUNS 8
+
+struct count_ctx {
+	unsigned runs;
+};
+
+static int count_private(uint64_t s, uint64_t e, unsigned attr, void *arg)
+{
+	struct count_ctx *c = arg;
+
+	(void)s;
+	(void)e;
+	if (attr & GMEM_ATTR_PRIVATE)
+		c->runs++;
+	return c->runs > UNMARK_RUNS;
+}
+
+static int unmark_private(uint64_t s, uint64_t e, unsigned attr, void *arg)
+{
+	if (attr & GMEM_ATTR_PRIVATE)
+		unmark(arg, s, e - s);
+	return 0;
+}
+
 int gmem__view_restore(struct gmem *g, uint64_t off, uint64_t len)
 {
+	struct count_ctx c = { 0 };
 	int ret = 0;
 
 	if (!g->view)
 		return 0;
-	/* One call replaces the SIGBUS cover atomically: no instant without
-	 * a mapping.  Injected mmap failures apply to either way. */
-	ret = gmem__fault_check(GMEM_FI_MMAP);
-	if (ret)
-		return ret;
-	if (len < MOVE_MIN || !move_entries(g->mem + off, g->view + off, len))
-		ret = remap_raw(g->view + off, len, g->fd, off);
+	if (covered(g, off, len)) {
+		/* One call replaces the SIGBUS cover atomically: no instant
+		 * without a mapping. */
+		ret = uncover(g, off, len);
+	} else if (rs_for_each(g->attrs, off, off + len, count_private, &c)) {
+		unmark(g, off, len);
+	} else {
+		rs_for_each(g->attrs, off, off + len, unmark_private, g);
+	}
 	if (!ret)
 		g->stats.views_restored++;
 	return ret;
@@ -158,25 +434,28 @@ int gmem__view_restore(struct gmem *g, uint64_t off, uint64_t len)
 /*
  * A to-shared conversion whose content mode or platform changes the bytes
  * (ZERO, a scramble, the TDX S-EPT clear) must never let the host see the
- * old ones, and must not fail after changing them.  So the fallible step
- * comes first: the SIGBUS cover is mapped again over exactly the span (the
- * VMA split, and the check against vm.max_map_count, happen here), then
- * the bytes change through g->mem while a host touch still raises SIGBUS,
+ * old ones, and must not fail after changing them.  A marked run needs
+ * nothing here: its markers raise SIGBUS until gmem__view_reveal() zaps
+ * them, which cannot fail.  A run under a cover: the fallible step comes
+ * first, the SIGBUS cover is mapped again over exactly the run (the VMA
+ * split, and the check against vm.max_map_count, happen here), then the
+ * bytes change through g->mem while a host touch still raises SIGBUS,
  * then gmem__view_reveal() replaces that exact mapping with the file's
- * pages: the same VMA boundaries, so no split and no new VMA.  The cover
- * over the span is mapped at a file offset of its own (HIDDEN_PGOFF above
- * the span's): at the span's own offset it would merge straight back into
- * the neighbouring covers, and the split would not be reserved at all.
+ * pages: the same VMA boundaries, so no split and no new VMA.  That cover
+ * is mapped at a file offset of its own (HIDDEN_PGOFF above the run's):
+ * at the run's own offset it would merge straight back into the
+ * neighbouring covers, and the split would not be reserved at all.
  */
 #define HIDDEN_PGOFF (1ULL << 52)	/* past the largest gmem */
 
 int gmem__view_restore_hidden(struct gmem *g, uint64_t off, uint64_t len)
 {
-	int ret;
+	int ret = 0;
 
 	if (!g->view)
 		return 0;
-	ret = remap(g->view + off, len, sigbus_fd, HIDDEN_PGOFF + off);
+	if (covered(g, off, len))
+		ret = remap(g->view + off, len, sigbus_fd, HIDDEN_PGOFF + off);
 	if (!ret)
 		g->stats.views_restored++;
 	return ret;
@@ -186,19 +465,36 @@ void gmem__view_reveal(struct gmem *g, uint64_t off, uint64_t len)
 {
 	if (!g->view)
 		return;
-	if (len >= MOVE_MIN && move_entries(g->mem + off, g->view + off, len))
+	if (!covered(g, off, len)) {
+		unmark(g, off, len);
 		return;
-	/* Replacing an exact mapping allocates no VMA: it does not fail short
-	 * of the kernel running out of memory, and then the pages stay
-	 * covered (SIGBUS), never exposed. */
-	(void)remap_raw(g->view + off, len, g->fd, off);
+	}
+	if (len < MOVE_MIN || !move_entries(g->mem + off, g->view + off, len)) {
+		/* Replacing an exact mapping allocates no VMA: it does not
+		 * fail short of the kernel running out of memory, and then
+		 * the pages stay covered (SIGBUS), never exposed. */
+		if (remap_raw(g->view + off, len, g->fd, off))
+			return;
+	}
+	view_fixup(g, off, len);
+	if (!rs_reserve(g->vcover, 1))
+		rs_set(g->vcover, off, off + len, 0);
 }
 
+/* A new view: each private run takes markers or the cover. */
 static int revoke_private(uint64_t s, uint64_t e, unsigned attr, void *arg)
 {
+	struct gmem *g = arg;
+	int ret;
+
 	if (!(attr & GMEM_ATTR_PRIVATE))
 		return 0;
-	return remap(((struct gmem *)arg)->view + s, e - s, sigbus_fd, s);
+	if (use_marks(g, s, e - s)) {
+		ret = mark(g, s, e - s);
+		if (ret != -EBUSY)
+			return ret;
+	}
+	return cover(g, s, e - s);
 }
 
 /* An address for a view of g->size bytes at the same offset modulo
@@ -241,10 +537,23 @@ static int view_create(struct gmem *g)
 		return ret;
 	}
 	g->view = v;
-	ret = rs_for_each(g->attrs, 0, g->size, revoke_private, g);
+	ret = rs_create(&g->vcover, g->size, 0);
+	if (!ret) {
+		/* Can userfaultfd register it (a memfd yes, a guest_memfd not
+		 * on Linux 6.18)?  Undone until a marker needs it. */
+		g->view_marks = uffd >= 0 && !view_register(g, 0, g->size);
+		if (g->view_marks)
+			view_unregister(g);
+		madvise(v, g->size, MADV_DONTFORK);
+		ret = rs_for_each(g->attrs, 0, g->size, revoke_private, g);
+	}
 	if (ret) {
 		munmap(v, g->size);
+		rs_destroy(g->vcover);
+		g->vcover = NULL;
 		g->view = NULL;
+		g->view_marks = false;
+		g->view_reg = false;
 		return ret;
 	}
 	pthread_mutex_lock(&views_lock);
@@ -294,5 +603,9 @@ void gmem__view_unregister(struct gmem *g)
 		g->next_global->pprev_global = g->pprev_global;
 	pthread_mutex_unlock(&views_lock);
 	munmap(g->view, g->size);
+	rs_destroy(g->vcover);
+	g->vcover = NULL;
 	g->view = NULL;
+	g->view_marks = false;
+	g->view_reg = false;
 }

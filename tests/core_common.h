@@ -38,6 +38,23 @@
 #ifndef CORE_TSAN
 #define CORE_TSAN 0
 #endif
+/* Built with AddressSanitizer? */
+#if defined(__SANITIZE_ADDRESS__)
+#define CORE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CORE_ASAN 1
+#endif
+#endif
+#ifndef CORE_ASAN
+#define CORE_ASAN 0
+#endif
+
+/* A sanitizer or valgrind slows every call down: tests at scale shrink. */
+static inline bool core_slow(void)
+{
+	return CORE_TSAN || CORE_ASAN || getenv("GMEM_VALGRIND");
+}
 
 static const char *const core_backends[] = { "emulated", "kvm", NULL };
 static const char *const core_platforms[] = {

@@ -48,6 +48,8 @@ enum {
 	S_FINAL  = 1 << 1,	/* VM finalized (guest running) */
 	S_PLAIN  = 1 << 2,	/* fresh file: no layout, no pins */
 	S_CPUID  = 1 << 3,	/* page 13 holds a valid CPUID table */
+	S_COVERS = 1 << 4,	/* the view's private runs take the cover, not
+				 * poison markers (src/view.c) */
 };
 
 struct scen {
@@ -159,6 +161,8 @@ static void fx_prep(struct fx *f, const struct scen *s)
 		}
 	}
 map:
+	/* stays in force for the operation under test */
+	gmem__view_markers(!(s->setup & S_COVERS));
 	if (s->setup & S_MAPPED) {
 		f->view = gmem_mmap(f->g);
 		TEST_ASSERT(f->view, "mmap");
@@ -574,13 +578,18 @@ static void add_conversions(const char *plat, unsigned phase)
 	TEST_ASSERT(!gmem_vm_create(&vm, plat, NULL), "vm");
 	if (phase & S_FINAL)
 		TEST_ASSERT(!gmem_vm_finalize(vm), "finalize");
-	for (unsigned mapped = 0; mapped <= S_MAPPED; mapped += S_MAPPED) {
+	static const unsigned views[] = { 0, S_MAPPED, S_MAPPED | S_COVERS };
+
+	for (size_t vi = 0; vi < sizeof(views) / sizeof(views[0]); vi++) {
+		unsigned mapped = views[vi];
+
 		for (size_t i = 0; i < 3; i++) {
 			uint64_t m = modes[i];
 			uint64_t pm = modes_for(vm, GMEM_ATTR_PRIVATE);
 			uint64_t sm = modes_for(vm, 0);
 			uint64_t bit = m ? m : GMEM_MODES_UNSPECIFIED;
-			const char *v = mapped ? "mapped" : "unmapped";
+			const char *v = !mapped ? "unmapped" :
+					(mapped & S_COVERS) ? "mapped, covers" : "mapped";
 			const char *ph = (phase & S_FINAL) ? ", finalized" : "";
 
 			/* pages 3-15: shared runs 3, 6-7, 12, 14-15 go private */

@@ -3,10 +3,13 @@
  * Benchmark 5: the TDX memset skip.  A ZERO conversion to shared of pages
  * mapped in the S-EPT needs no memset: removing them from the S-EPT
  * already cleared them (src/platform/tdx.c counts them in
- * pages_zero_skipped).  Against the same conversion on the default
- * platform, which memsets the populated pages.  Also timed with the
- * host's touch of every page afterwards, to show where the clearing's
- * cost goes.
+ * pages_zero_skipped).  The emulation models that clearing as a memset
+ * of the populated pages through the mapping that holds their entries,
+ * so the TDX conversion costs one pass.  Against: the same conversion on
+ * the default platform (one memset: the ZERO), and that conversion plus a
+ * second memset of the same pages (the clearing and the ZERO: what TDX
+ * would cost without the skip).  Also timed with the host's touch of
+ * every page afterwards.
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +21,7 @@
 
 struct tdx_run {
 	double skip[TREPS], memset[TREPS], ratio[TREPS];
+	double two_pass[TREPS], ratio2[TREPS];
 	double skip_t[TREPS], memset_t[TREPS], ratio_t[TREPS];
 	uint64_t written, skipped;
 };
@@ -61,6 +65,11 @@ static int tdx_once(struct gfix *t, struct gfix *d, struct tdx_run *x,
 	bench_touch(d->view, d->size);
 	x->memset[r] = t1 - t0;
 	x->memset_t[r] = bench_now_us() - t0;
+	/* the second pass over the same, now populated, pages */
+	t0 = bench_now_us();
+	memset(d->view, 0, d->size);
+	x->two_pass[r] = x->memset[r] + (bench_now_us() - t0);
+	x->ratio2[r] = x->two_pass[r] / x->skip[r];
 	x->ratio[r] = x->memset[r] / x->skip[r];
 	x->ratio_t[r] = x->memset_t[r] / x->skip_t[r];
 	return ret;
@@ -98,16 +107,20 @@ int bench_tdx(const struct bench_opts *o)
 	bench_rec_stat(rec, "tdx_skip", "us", x.skip, reps);
 	bench_rec_stat(rec, "default_memset", "us", x.memset, reps);
 	bench_rec_stat(rec, "speedup", "x", x.ratio, reps);
+	bench_rec_stat(rec, "clear_plus_memset", "us", x.two_pass, reps);
+	bench_rec_stat(rec, "speedup_vs_two_passes", "x", x.ratio2, reps);
 	bench_rec_stat(rec, "tdx_skip_touch", "us", x.skip_t, reps);
 	bench_rec_stat(rec, "default_memset_touch", "us", x.memset_t, reps);
 	bench_rec_stat(rec, "speedup_touch", "x", x.ratio_t, reps);
 	bench_rec_num(rec, "bytes_written", "B", (double)x.written * 4096);
 	bench_rec_num(rec, "pages_skipped", "", (double)x.skipped);
 	if (o->log)
-		fprintf(o->log, "  skip %.0f us vs memset %.0f us (x%.1f); with touch %.0f vs %.0f us; %llu bytes written, %llu pages skipped\n",
+		fprintf(o->log, "  skip %.0f us vs memset %.0f us (x%.1f), vs clearing + memset %.0f us (x%.1f); with touch %.0f vs %.0f us; %llu bytes written, %llu pages skipped\n",
 			bench_rec_get(rec, "tdx_skip"),
 			bench_rec_get(rec, "default_memset"),
 			bench_rec_get(rec, "speedup"),
+			bench_rec_get(rec, "clear_plus_memset"),
+			bench_rec_get(rec, "speedup_vs_two_passes"),
 			bench_rec_get(rec, "tdx_skip_touch"),
 			bench_rec_get(rec, "default_memset_touch"),
 			(unsigned long long)x.written * 4096,
@@ -115,10 +128,12 @@ int bench_tdx(const struct bench_opts *o)
 	bench_target("TDX ZERO to-shared of S-EPT-mapped pages",
 		     "no bytes written, >= 5x faster than memset",
 		     !x.written && bench_rec_get(rec, "speedup") >= 5,
-		     "default platform's memset as the baseline; with the host's touch in brackets",
-		     "%llu B written, %.1fx (%.1fx)",
+		     "default platform's memset as the baseline; with the host's touch in brackets; "
+		     "against clearing + memset (a TDX ZERO without the skip) after the semicolon",
+		     "%llu B written, %.1fx (%.1fx); %.1fx",
 		     (unsigned long long)x.written * 4096,
 		     bench_rec_get(rec, "speedup"),
-		     bench_rec_get(rec, "speedup_touch"));
+		     bench_rec_get(rec, "speedup_touch"),
+		     bench_rec_get(rec, "speedup_vs_two_passes"));
 	return 0;
 }

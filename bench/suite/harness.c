@@ -245,6 +245,7 @@ const struct bench_group bench_groups[] = {
 	{ "boot", "Boot-like workload (4)", bench_boot },
 	{ "tdx", "TDX memset skip (5)", bench_tdx },
 	{ "views", "Host view revocation vs the bare syscall (6)", bench_views },
+	{ "scale", "Interleaved runs with a host view (8)", bench_scale },
 	{ NULL, NULL, NULL },
 };
 

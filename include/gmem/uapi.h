@@ -301,4 +301,30 @@ _Static_assert(sizeof(struct gmem_pin_longterm_test) == 24,
 #define PIN_LONGTERM_TEST_FLAG_USE_FAST  2
 #endif
 
+/* ---- userfaultfd (host views, src/view.c) ------------------------------ */
+#include <linux/userfaultfd.h>
+#ifndef UFFD_USER_MODE_ONLY
+#define UFFD_USER_MODE_ONLY 1			/* 5.11 */
+#endif
+#ifndef UFFD_FEATURE_WP_HUGETLBFS_SHMEM
+#define UFFD_FEATURE_WP_HUGETLBFS_SHMEM (1 << 12)	/* 6.3 */
+#endif
+#ifndef UFFD_FEATURE_POISON
+#define UFFD_FEATURE_POISON (1 << 14)		/* 6.6 */
+#endif
+#ifndef UFFDIO_REGISTER_MODE_WP
+#define UFFDIO_REGISTER_MODE_WP ((__u64)1 << 1)
+#endif
+#ifndef UFFDIO_POISON
+#define _UFFDIO_POISON 0x08
+struct uffdio_poison {
+	struct uffdio_range range;
+	__u64 mode;
+	__s64 updated;
+};
+#define UFFDIO_POISON _IOWR(UFFDIO, _UFFDIO_POISON, struct uffdio_poison)
+#endif
+_Static_assert(sizeof(struct uffdio_poison) == 32,
+	       "struct uffdio_poison is 32 bytes");
+
 #endif /* GMEM_UAPI_H */

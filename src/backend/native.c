@@ -145,8 +145,8 @@ static int native_set_attributes(struct gmem *g, struct gmem_attributes2 *a)
 		/* The kernel copies the struct back only on failure. */
 		a->error_offset = k.error_offset;
 	} else {
-		ret = rs_set(g->attrs, a->offset, a->offset + a->size,
-			     (unsigned)a->attributes);
+		ret = gmem__attrs_set(g, a->offset, a->offset + a->size,
+				      (unsigned)a->attributes);
 		if (!ret) {
 			g->stats.conversions++;
 			if (a->flags & GMEM_CONTENT_ZERO)

@@ -348,6 +348,11 @@ int main(void)
 		   r, err);
 		ok_ret(sev_cmd(e.vm, KVM_SEV_SNP_LAUNCH_UPDATE, NULL, e.sev, NULL), -EFAULT,
 		       "LAUNCH_UPDATE without its struct: EFAULT");
+		b = u;
+		err = 77;
+		r = update(e.vm, e.kvm, &b, &err);
+		ok(r == -EIO && err == 0 && b.gfn_start == u.gfn_start && b.len == u.len,
+		   "LAUNCH_UPDATE with a sev_fd that is not /dev/sev: EIO, nothing done");
 	}
 	ok_ret(update(e.vm, e.sev, &u, NULL), 0, "LAUNCH_UPDATE of 2 NORMAL pages");
 	ok(u.gfn_start == GPA_BASE / PG + 2 && u.len == 0 &&
@@ -406,6 +411,8 @@ int main(void)
 
 	/* ---- LAUNCH_FINISH ---- */
 	ok_ret(finish(e.vm, e.sev, 1, NULL), -EINVAL, "LAUNCH_FINISH flags: EINVAL");
+	ok_ret(finish(e.vm, e.kvm, 0, NULL), -EBADF,
+	       "LAUNCH_FINISH with a sev_fd that is not /dev/sev: EBADF");
 	ok_ret(finish(e.vm, e.sev, 0, NULL), 0, "LAUNCH_FINISH");
 	ok(strlen(last_digest(log)) == 96, "the log ends the launch with its digest (%s)",
 	   digest);

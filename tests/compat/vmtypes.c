@@ -56,6 +56,8 @@ int main(void)
 	   "software-protected VM: KVM_CAP_MEMORY_ATTRIBUTES = PRIVATE");
 	ok(cap(snp, KVM_CAP_READONLY_MEM) == 0,
 	   "SNP VM: no read-only memslots (KVM_CAP_READONLY_MEM = 0)");
+	ok(cap(snp, KVM_CAP_X86_SMM) == 0,
+	   "SNP VM: no SMM (KVM_CAP_X86_SMM = 0)");
 	ok(cap(vm, KVM_CAP_READONLY_MEM) == cap(kvm, KVM_CAP_READONLY_MEM),
 	   "default VM: the kernel's KVM_CAP_READONLY_MEM");
 	ok(cap(snp, KVM_CAP_USER_MEMORY) > 0, "other capabilities are the kernel's");
