@@ -144,6 +144,22 @@ def ovmf_image(sections, reset_eip=0x80b004, size=8192, meta_at=0x100,
     return bytes(img)
 
 
+def tdvf_image(sections, size=8192, tdvf_at=0x100):
+    """A TDVF-like image: the TDVF descriptor at tdvf_at, a GUID table with
+    the TDX metadata entry ending 32 bytes before the end."""
+    import uuid
+    img = bytearray(size)
+    d = b"TDVF" + struct.pack("<III", 16 + 32 * len(sections), 1, len(sections))
+    d += b"".join(struct.pack("<IIQQII", *s) for s in sections)
+    img[tdvf_at:tdvf_at + len(d)] = d
+    entry = struct.pack("<I", size - tdvf_at) + struct.pack("<H", 22) + \
+        uuid.UUID("e47a6535-984a-4798-865e-4685a7bf8ec2").bytes_le
+    table = entry + struct.pack("<H", len(entry) + 18) + \
+        uuid.UUID("96b582de-1fb2-45f7-baea-a366c55a082d").bytes_le
+    img[size - 32 - len(table):size - 32] = table
+    return bytes(img)
+
+
 def ovmf_seeds():
     ovmf = [(0x800000, 0x9000, 1), (0x80a000, 0x3000, 1), (0x80d000, 0x1000, 2),
             (0x80e000, 0x1000, 3), (0x80f000, 0x1000, 0x10), (0x810000, 0x1000, 4)]
@@ -156,6 +172,12 @@ def ovmf_seeds():
     s["unknown-entry"] = ovmf_image(ovmf, table_extra=b"\xaa" * 6 +
                                     struct.pack("<H", 24) + bytes(range(16)))
     s["no-table"] = bytes(4096)
+    s["tdvf"] = tdvf_image([(0x1000, 0x1000, 0xfffff000, 0x1000, 0, 1),
+                            (0, 0x1000, 0xffffe000, 0x1000, 1, 0),
+                            (0, 0, 0x800000, 0x2000, 2, 0),
+                            (0, 0, 0x802000, 0x1000, 3, 1)])
+    s["tdvf-overlap"] = tdvf_image([(0x1000, 0x1000, 0xfffff000, 0x1000, 0, 1),
+                                    (0, 0, 0xfffff000, 0x1000, 3, 0)])
     return s
 
 
