@@ -198,6 +198,7 @@ static bool readers_mb;			/* membarrier() registered */
 static __thread __attribute__((tls_model("initial-exec")))
 	struct reader_rec *my_rec;
 
+#ifndef READERS_TSAN
 static void reader_release(void *p)
 {
 	__atomic_store_n(&((struct reader_rec *)p)->used, 0, __ATOMIC_RELEASE);
@@ -210,6 +211,8 @@ static void readers_fork_child(void)
 		if (r != my_rec)
 			r->active = r->used = 0;
 }
+
+#endif
 
 static void readers_init(void)
 {
