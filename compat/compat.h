@@ -123,9 +123,20 @@ struct compat_file {
 	uint64_t size;
 	uint64_t app_flags;		/* GUEST_MEMFD_FLAG_* the app asked for */
 	pthread_mutex_t lock;		/* conversions and new mappings */
+	uint64_t dev, ino;		/* names the file to children */
+	/* In a child of fork(): the parent's attributes as last told, or
+	 * told_lost (every page private: the child cannot follow).  Both
+	 * under maps_lock; NULL and false in a process that was not forked
+	 * with the file. */
+	struct gmem_follow_told *told;
+	bool told_lost;
+	unsigned seen;			/* maps.c, under maps_lock */
 };
 
 struct compat_obj *compat_fd_get(int fd);
+/* fn for every tracked descriptor's object (an object with several
+ * descriptors more than once); called with compat_fd_lock held. */
+void compat_fd_each(void (*fn)(struct compat_obj *o, void *arg), void *arg);
 int  compat_fd_set(int fd, struct compat_obj *o);	/* 0 or -ENOMEM */
 void compat_fd_clear(int fd);
 /* Readers: operations on a tracked fd; writer: close. */
@@ -222,6 +233,11 @@ int   compat_mremap_check(void *addr, size_t len);
 int   compat_maps_convert(struct compat_file *f, uint64_t off, uint64_t end,
 			  bool to_private);
 int   compat_maps_sync(struct compat_file *f, uint64_t off, uint64_t end);
+/* Tell the children of fork() that [off, end) of f turned private (before
+ * the conversion) or shared (after it); nothing without children. */
+void  compat_maps_tell(struct compat_file *f, uint64_t off, uint64_t end,
+		       bool to_private);
+extern int compat_nr_files;	/* atomic: live guest_memfds of the shim */
 void  compat_maps_fork_prepare(void);
 void  compat_maps_fork_parent(void);
 void  compat_maps_fork_child(void);

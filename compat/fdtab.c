@@ -66,3 +66,14 @@ void compat_fd_clear(int fd)
 		__atomic_store_n(&chunk[u & (L2_SIZE - 1)], NULL,
 				 __ATOMIC_RELEASE);
 }
+
+void compat_fd_each(void (*fn)(struct compat_obj *o, void *arg), void *arg)
+{
+	for (unsigned i = 0; i < L1_SIZE; i++) {
+		struct compat_obj **chunk = fdtab[i];
+
+		for (unsigned j = 0; chunk && j < L2_SIZE; j++)
+			if (chunk[j])
+				fn(chunk[j], arg);
+	}
+}

@@ -62,6 +62,8 @@ static void template_init(void)
 
 /* ---- object lifetime ---------------------------------------------------- */
 
+int compat_nr_files;
+
 void compat_obj_put(struct compat_obj *o)
 {
 	if (__atomic_sub_fetch(&o->refs, 1, __ATOMIC_ACQ_REL))
@@ -71,6 +73,9 @@ void compat_obj_put(struct compat_obj *o)
 		struct compat_file *f = (struct compat_file *)o;
 
 		compat_slots_forget(f);
+		if (f->told)
+			gmem__follow_told_free(f->told);
+		__atomic_sub_fetch(&compat_nr_files, 1, __ATOMIC_RELAXED);
 		gmem_destroy(f->g);
 		pthread_mutex_destroy(&f->lock);
 		compat_obj_put(&f->cvm->obj);
@@ -146,6 +151,12 @@ static int new_file(struct compat_vm *cvm, const struct kvm_create_guest_memfd *
 	f->size = c->size;
 	f->app_flags = c->flags;
 	f->lib_fd = gmem__compat_fd(f->g);
+	ret = gmem__follow_ident(f->lib_fd, &f->dev, &f->ino);
+	if (ret) {
+		gmem_destroy(f->g);
+		free(f);
+		return ret;
+	}
 	pthread_mutex_init(&f->lock, NULL);
 	/* The application gets its own descriptor of the file, as the kernel
 	 * would give it (no close-on-exec); the library keeps its own. */
@@ -161,6 +172,7 @@ static int new_file(struct compat_vm *cvm, const struct kvm_create_guest_memfd *
 		return ret;
 	}
 	obj_get(&cvm->obj);
+	__atomic_add_fetch(&compat_nr_files, 1, __ATOMIC_RELAXED);
 	return fd;
 }
 
@@ -287,6 +299,7 @@ static bool refused(const struct compat_file *f,
 static int convert(struct compat_file *f, struct gmem_attributes2 *a)
 {
 	uint64_t start = a->offset, end = a->offset + a->size;
+	bool to_private = a->attributes & GMEM_ATTR_PRIVATE;
 	int ret;
 
 	if (refused(f, a)) {
@@ -295,14 +308,21 @@ static int convert(struct compat_file *f, struct gmem_attributes2 *a)
 			compat_maps_sync(f, 0, f->size);
 		return ret;
 	}
-	ret = compat_maps_convert(f, start, end,
-				  a->attributes & GMEM_ATTR_PRIVATE);
+	/* Children of fork() cover the range before anything here changes
+	 * (compat_maps_tell() returns once they did), and see a range turned
+	 * shared only once it is. */
+	if (to_private)
+		compat_maps_tell(f, start, end, true);
+	ret = compat_maps_convert(f, start, end, to_private);
 	if (ret)
 		a->error_offset = start;	/* as the engine's -ENOMEM */
 	else
 		ret = gmem_set_memory_attributes(f->g, a);
 	if (ret)
 		compat_maps_sync(f, start, end);
+	/* Refused: the children's runs that were shared become so again. */
+	if (ret ? to_private : !to_private)
+		compat_maps_tell(f, start, end, false);
 	return ret;
 }
 

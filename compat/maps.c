@@ -14,6 +14,7 @@
  * there, so a conversion never maps over memory the application reused.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -70,6 +71,30 @@ static int remap(struct compat_map *rec, uint64_t s, uint64_t e, bool cover)
 
 enum walk { WALK_SYNC, WALK_TO_SHARED, WALK_TO_PRIVATE };
 
+/*
+ * Is s private here, and for how many bytes (*run) does the answer hold?
+ * Private if this process's attributes say so or, in a child of fork(),
+ * the parent's as last told (*parents), or if the child cannot follow the
+ * parent at all.
+ */
+static int attr_at(struct compat_file *f, uint64_t s, bool *priv,
+		   bool *parents, uint64_t *run)
+{
+	uint64_t attr, told_end;
+
+	if (gmem_get_memory_attributes(f->g, s, &attr, run))
+		return -EINVAL;
+	*priv = attr & GMEM_ATTR_PRIVATE;
+	*parents = f->told_lost;
+	if (f->told && !f->told_lost) {
+		*parents = gmem__follow_told_private(f->told, s, &told_end);
+		if (told_end - s < *run)
+			*run = told_end - s;
+	}
+	*priv |= *parents;
+	return 0;
+}
+
 static int remap_all(struct compat_file *f, struct compat_map *only,
 		     uint64_t s, uint64_t e, bool cover)
 {
@@ -97,17 +122,16 @@ static int remap_all(struct compat_file *f, struct compat_map *only,
 static int walk_locked(struct compat_file *f, struct compat_map *only,
 		       uint64_t s, uint64_t e, enum walk how)
 {
-	uint64_t attr, run, re, first = UINT64_MAX, last = 0;
+	uint64_t run, re, first = UINT64_MAX, last = 0;
+	bool priv, parents;
 	int ret = 0, r;
-	bool priv;
 
 	if (e > f->size)
 		e = f->size;
 	for (; s < e; s = re) {
-		if (gmem_get_memory_attributes(f->g, s, &attr, &run))
+		if (attr_at(f, s, &priv, &parents, &run))
 			return -EINVAL;
 		re = s + run < e ? s + run : e;
-		priv = attr & GMEM_ATTR_PRIVATE;
 		if (how == WALK_TO_PRIVATE) {
 			if (!priv) {
 				first = first < s ? first : s;
@@ -115,7 +139,8 @@ static int walk_locked(struct compat_file *f, struct compat_map *only,
 			}
 			continue;
 		}
-		if (how == WALK_TO_SHARED && !priv)
+		/* A run the parent holds private stays covered. */
+		if (how == WALK_TO_SHARED && (!priv || parents))
 			continue;
 		r = remap_all(f, only, s, re, how == WALK_SYNC && priv);
 		if (r && how == WALK_TO_SHARED)
@@ -353,6 +378,171 @@ int compat_mremap_check(void *addr, size_t len)
 	return hit;
 }
 
+/* ---- children of fork() ------------------------------------------------ */
+
+struct tell_ctx {
+	struct compat_file *f;
+	uint64_t start;		/* of the shared run being gathered */
+	bool in_run;
+};
+
+static void tell_run(struct compat_file *f, uint64_t s, uint64_t e,
+		     bool to_private)
+{
+	struct gmem_follow_change c = {
+		.dev = f->dev, .ino = f->ino, .off = s, .len = e - s,
+		.to_private = to_private,
+	};
+
+	gmem__follow_send(&c);
+}
+
+/* Called with maps_lock held. */
+static void tell_locked(struct compat_file *f, uint64_t off, uint64_t end,
+			bool to_private)
+{
+	uint64_t s, re, run, start = 0;
+	bool priv, parents, in_run = false;
+
+	if (end > f->size)
+		end = f->size;
+	if (to_private || off >= end) {
+		if (off < end)
+			tell_run(f, off, end, true);
+		return;
+	}
+	/* To shared: the runs shared here, in this process's own attributes
+	 * and (in a child) its parent's; a grandchild never hears "shared"
+	 * of a page its parent or theirs holds private. */
+	for (s = off; s < end; s = re) {
+		if (attr_at(f, s, &priv, &parents, &run))
+			break;
+		re = s + run < end ? s + run : end;
+		if (!priv && !in_run) {
+			start = s;
+			in_run = true;
+		} else if (priv && in_run) {
+			tell_run(f, start, s, false);
+			in_run = false;
+		}
+	}
+	if (in_run)
+		tell_run(f, start, s < end ? s : end, false);
+}
+
+void compat_maps_tell(struct compat_file *f, uint64_t off, uint64_t end,
+		      bool to_private)
+{
+	if (!gmem__follow_any())	/* the path without children: one load */
+		return;
+	pthread_mutex_lock(&maps_lock);
+	tell_locked(f, off, end, to_private);
+	pthread_mutex_unlock(&maps_lock);
+}
+
+/* Nothing may stay reachable: the process ends rather than read a page
+ * its parent made private. */
+static void cover_or_die(struct compat_file *f, uint64_t s, uint64_t e)
+{
+	if (!remap_all(f, NULL, s, e, true))
+		return;
+	if (sigbus_fd >= 0 && !remap_all(f, NULL, 0, f->size, true))
+		return;
+	for (struct compat_map *m = maps; m; m = m->next)
+		if (m->f == f) {
+			kill(getpid(), SIGKILL);
+			for (;;)
+				pause();
+		}
+}
+
+/* One file of the child: the parent's change, then the child's own
+ * children. */
+static void follow_file(struct compat_file *f, const struct gmem_follow_change *c)
+{
+	uint64_t s = c->off, e = c->off + c->len;
+
+	if (e > f->size || e < s)
+		e = f->size;
+	if (s >= e)
+		return;
+	if (c->to_private) {
+		if (!f->told || gmem__follow_told_set(f->told, s, e, true))
+			f->told_lost = true;	/* every page private */
+		cover_or_die(f, s, e);
+		tell_run(f, s, e, true);
+		return;
+	}
+	/* A failure leaves the range covered, which is safe. */
+	if (!f->told_lost && f->told &&
+	    !gmem__follow_told_set(f->told, s, e, false))
+		walk_locked(f, NULL, s, e, WALK_SYNC);
+	tell_locked(f, s, e, false);
+}
+
+struct follow_ctx {
+	const struct gmem_follow_change *c;
+	unsigned seq;
+};
+
+static void follow_obj(struct compat_obj *o, void *arg)
+{
+	struct follow_ctx *x = arg;
+	struct compat_file *f = (struct compat_file *)o;
+
+	if (o->kind != COMPAT_GMEM || f->seen == x->seq ||
+	    f->dev != x->c->dev || f->ino != x->c->ino)
+		return;
+	f->seen = x->seq;
+	follow_file(f, x->c);
+}
+
+/* The listener thread of a child of fork(): a change of the parent's. */
+static void follow(const struct gmem_follow_change *c)
+{
+	static unsigned seq;
+	struct follow_ctx x = { .c = c };
+
+	pthread_rwlock_rdlock(&compat_fd_lock);
+	pthread_mutex_lock(&maps_lock);
+	if (!++seq)
+		++seq;
+	x.seq = seq;
+	/* A file is reachable through a descriptor or a mapping. */
+	compat_fd_each(follow_obj, &x);
+	for (struct compat_map *m = maps; m; m = m->next)
+		follow_obj(&m->f->obj, &x);
+	pthread_mutex_unlock(&maps_lock);
+	pthread_rwlock_unlock(&compat_fd_lock);
+}
+
+/* The parent's attributes at the fork: this process's own, copied. */
+static void told_init(struct compat_obj *o, void *arg)
+{
+	struct compat_file *f = (struct compat_file *)o;
+	bool follows = *(bool *)arg;
+	uint64_t s, attr, run;
+
+	if (o->kind != COMPAT_GMEM)
+		return;
+	if (!follows)
+		f->told_lost = true;
+	if (f->told || f->told_lost)
+		return;
+	if (gmem__follow_told_new(&f->told, f->size)) {
+		f->told_lost = true;
+		return;
+	}
+	for (s = 0; s < f->size; s += run) {
+		if (gmem_get_memory_attributes(f->g, s, &attr, &run) ||
+		    ((attr & GMEM_ATTR_PRIVATE) &&
+		     gmem__follow_told_set(f->told, s, s + run, true))) {
+			f->told_lost = true;
+			return;
+		}
+	}
+}
+
 void compat_maps_fork_prepare(void)
 {
 	pthread_mutex_lock(&maps_lock);
@@ -363,15 +553,37 @@ void compat_maps_fork_parent(void)
 	pthread_mutex_unlock(&maps_lock);
 }
 
-/* The child of a fork cannot see the parent's conversions (the kernel
- * would zap the child's page tables too): its mappings of a guest_memfd
- * were not inherited (MADV_DONTFORK); their addresses take the SIGBUS
- * cover.  Single-threaded here. */
+/*
+ * The child of fork().  Its mappings of a guest_memfd were not inherited
+ * (MADV_DONTFORK): their addresses first take the SIGBUS cover, as after
+ * a raw fork.  If the child can follow the parent's conversions (a
+ * channel, a listener: src/follow.c), each mapping is then made again,
+ * shared runs mapping the file; otherwise every page of the parent's
+ * files stays private in the child, mapped now or later.  Single-threaded
+ * until gmem__follow_child() starts the listener.
+ */
 void compat_maps_fork_child(void)
 {
+	bool follows = true;
+
 	pthread_mutex_init(&maps_lock, NULL);
-	if (sigbus_fd < 0)
-		return;
+	if (sigbus_fd >= 0)
+		for (struct compat_map *m = maps; m; m = m->next)
+			remap(m, 0, m->f->size, true);
+	compat_fd_each(told_init, &follows);
 	for (struct compat_map *m = maps; m; m = m->next)
-		remap(m, 0, m->f->size, true);
+		told_init(&m->f->obj, &follows);
+	follows = gmem__follow_child(follow);
+	if (!follows) {
+		for (struct compat_map *m = maps; m; m = m->next)
+			m->f->told_lost = true;
+		compat_fd_each(told_init, &follows);
+		return;
+	}
+	pthread_rwlock_rdlock(&compat_fd_lock);
+	pthread_mutex_lock(&maps_lock);
+	for (struct compat_map *m = maps; m; m = m->next)
+		walk_locked(m->f, m, m->off, m->off + m->len, WALK_SYNC);
+	pthread_mutex_unlock(&maps_lock);
+	pthread_rwlock_unlock(&compat_fd_lock);
 }

@@ -151,14 +151,24 @@ bool compat_active(void)
 
 /* ---- fork --------------------------------------------------------------- */
 
+/*
+ * A child of fork() follows the conversions of the guest_memfds it
+ * inherits (maps.c, src/follow.c); the prepare handler holds every lock
+ * a conversion or a mapping takes, so the child starts from one state
+ * that a conversion after the fork is told about.
+ */
 static void fork_prepare(void)
 {
+	gmem__follow_lock();
 	pthread_rwlock_wrlock(&compat_fd_lock);
 	compat_maps_fork_prepare();
+	gmem__follow_prepare(__atomic_load_n(&compat_nr_files,
+					     __ATOMIC_RELAXED) > 0);
 }
 
 static void fork_parent(void)
 {
+	gmem__follow_parent();		/* the child registered first */
 	compat_maps_fork_parent();
 	pthread_rwlock_unlock(&compat_fd_lock);
 }

@@ -19,6 +19,8 @@
 /* The VMSA builder (struct gmem__snp_vcpu_state, gmem__snp_vmsa_build()),
  * shared with gmemctl measure. */
 #include "platform/snp_vmsa.h"
+/* Children of fork() follow the conversions (src/follow.c). */
+#include "follow.h"
 
 /* A kvm-backend VM on the application's KVM VM app_vm_fd (duplicated, so
  * the KVM VM lives as long as the library's files on it); app_vm_fd < 0: a

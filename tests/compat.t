@@ -56,7 +56,7 @@ else
 	skip "no nm to list the shim's exports"
 fi
 
-progs="caps convert mmap punch vcpu threads memslot dup maxmap overhead vmtypes snp_launch tdx swprot"
+progs="caps convert mmap punch vcpu threads memslot dup maxmap overhead vmtypes snp_launch tdx swprot fork"
 cflags="-std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE -pthread -I$top/include -I$top/tests"
 case "$san" in *-fsanitize=*) sanitized=1 ;; *) sanitized=0 ;; esac
 
@@ -156,7 +156,7 @@ for p in caps convert; do
 done
 check_pass convert "(sw_protected, seed, after finalize)" \
 	GMEM_COMPAT_PLATFORM=sw_protected GMEM_COMPAT_PHASE=finalized
-for p in mmap punch vcpu threads memslot dup vmtypes snp_launch; do
+for p in mmap punch vcpu threads memslot dup vmtypes snp_launch fork; do
 	check_pass $p "(platform default, policy seed)"
 done
 # TDX: v8's in-place population, and RFC v5's refusal of it; a
@@ -183,7 +183,7 @@ else
 	check_pass maxmap "(vm.max_map_count reached: ENOMEM, nothing changed)"
 fi
 
-for p in caps convert mmap punch vcpu threads memslot dup tdx swprot; do
+for p in caps convert mmap punch vcpu threads memslot dup tdx swprot fork; do
 	check_fail $p "without the shim"
 done
 if [ $sanitized = 0 ]; then

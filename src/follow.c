@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Children made by fork() follow the parent's conversions (see follow.h).
+ *
+ * The kernel zaps every process's page tables when a guest_memfd range
+ * turns private; a user-space library can only ask the other processes to
+ * do it.  Each fork() whose owner has something to follow gets its own
+ * channel, a SOCK_SEQPACKET socketpair made in the prepare handler: the
+ * parent keeps one end in its registry of children, the child keeps the
+ * other and runs a listener thread on it.  A conversion in the parent
+ * sends the change to every registered child and waits for each one's
+ * acknowledgement; a child's listener applies the change to its mappings
+ * and tells its own children the same way (the owner's apply function
+ * does both: what a grandchild must hear of a change to shared depends on
+ * the child's own attributes too), then acknowledges.
+ * The wait ends early when the child is gone: end of file on the channel,
+ * or its pidfd (sent by the child itself in its first message, so that it
+ * names the child even if a process forked with a raw clone() still holds
+ * the channel).  A child that is alive but cannot be told is killed with
+ * that pidfd, and waited for: no child goes on reading a range that turned
+ * private.
+ *
+ * Locks.  fork_lock is taken first by the prepare handler, before the
+ * owner's own locks, and by the listener around forwarding and applying a
+ * change: a fork() in the child never splits the two (a grandchild made in
+ * between would miss the change).  reg_lock guards the registry; it is
+ * taken after the owner's locks (the prepare handler, and conversions
+ * holding the owner's locks while they send).
+ *
+ * Nothing here costs anything until the first fork() with a channel: the
+ * owner's conversion path loads one counter (gmem__follow_any()).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "follow.h"
+#include "rangeset.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+enum msg_type {
+	MSG_HELLO = 1,		/* child -> parent: pid, pidfd attached */
+	MSG_CHANGE,		/* parent -> child */
+	MSG_ACK,		/* child -> parent: applied */
+};
+
+struct msg {
+	uint32_t type;
+	uint32_t to_private;
+	uint64_t dev, ino, off, len;
+};
+
+struct child {
+	int sock;		/* the parent's end */
+	int pidfd;		/* -1 until the hello, or without pidfds */
+	bool hello;		/* the first message was read */
+	bool dead;
+};
+
+static pthread_mutex_t fork_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct child *kids;
+static size_t nkids, kids_cap;
+static int nr_kids;			/* atomic copy of nkids */
+static int pair[2] = { -1, -1 };	/* this fork's channel */
+static bool preparing;
+static int up = -1;			/* a child's end of its channel */
+static gmem_follow_apply_fn applier;
+
+bool gmem__follow_any(void)
+{
+	return __atomic_load_n(&nr_kids, __ATOMIC_ACQUIRE) != 0;
+}
+
+int gmem__follow_ident(int fd, uint64_t *dev, uint64_t *ino)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -errno;
+	*dev = (uint64_t)st.st_dev;
+	*ino = (uint64_t)st.st_ino;
+	return 0;
+}
+
+/* ---- the parent's attributes, in a child ------------------------------- */
+
+int gmem__follow_told_new(struct gmem_follow_told **t, uint64_t size)
+{
+	return rs_create((struct rangeset **)t, size, 0);
+}
+
+void gmem__follow_told_free(struct gmem_follow_told *t)
+{
+	rs_destroy((struct rangeset *)t);
+}
+
+int gmem__follow_told_set(struct gmem_follow_told *t, uint64_t off,
+			  uint64_t end, bool priv)
+{
+	struct rangeset *rs = (struct rangeset *)t;
+	int ret = rs_reserve(rs, 1);
+
+	return ret ? ret : rs_set(rs, off, end, priv);
+}
+
+bool gmem__follow_told_private(const struct gmem_follow_told *t, uint64_t off,
+			       uint64_t *run_end)
+{
+	return rs_lookup((const struct rangeset *)t, off, run_end) != 0;
+}
+
+/* ---- the parent's side -------------------------------------------------- */
+
+/* Wait until the child's process is gone (after SIGKILL). */
+static void wait_gone(int pidfd)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	while (poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
+}
+
+/* A live child that cannot be told: it must not go on. */
+static void kill_child(struct child *k)
+{
+	if (k->pidfd >= 0 &&
+	    !syscall(SYS_pidfd_send_signal, k->pidfd, SIGKILL, NULL, 0))
+		wait_gone(k->pidfd);
+	k->dead = true;
+}
+
+static void forget(struct child *k)
+{
+	close(k->sock);
+	if (k->pidfd >= 0)
+		close(k->pidfd);
+	k->sock = k->pidfd = -1;
+}
+
+/* The child's first message: its pidfd.  It was sent in the child's fork
+ * handler, so it is there unless the child is gone (or fork() failed:
+ * then nobody else ever held the other end). */
+static void read_hello(struct child *k)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct msg m;
+	struct iovec iov = { &m, sizeof(m) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf),
+	};
+	ssize_t n;
+
+	do
+		n = recvmsg(k->sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	k->hello = true;
+	if (n != (ssize_t)sizeof(m) || m.type != MSG_HELLO) {
+		k->dead = true;
+		return;
+	}
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&k->pidfd, CMSG_DATA(c), sizeof(int));
+}
+
+static void tell(struct child *k, const struct msg *m)
+{
+	ssize_t n;
+
+	if (!k->hello)
+		read_hello(k);
+	if (k->dead)
+		return;
+	do
+		n = send(k->sock, m, sizeof(*m), MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(*m))
+		return;
+	if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+		k->dead = true;
+	else
+		kill_child(k);
+}
+
+static void await_ack(struct child *k)
+{
+	struct pollfd p[2] = {
+		{ .fd = k->sock, .events = POLLIN },
+		{ .fd = k->pidfd, .events = POLLIN },
+	};
+	struct msg m;
+	ssize_t n;
+
+	if (k->dead)
+		return;
+	for (;;) {
+		if (poll(p, k->pidfd >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			kill_child(k);
+			return;
+		}
+		if (p[0].revents)
+			break;
+		if (p[1].revents) {	/* exited (a zombie has no mappings) */
+			k->dead = true;
+			return;
+		}
+	}
+	do
+		n = recv(k->sock, &m, sizeof(m), 0);
+	while (n < 0 && errno == EINTR);
+	if (n == 0 || (n < 0 && errno == ECONNRESET))
+		k->dead = true;
+	else if (n != (ssize_t)sizeof(m) || m.type != MSG_ACK)
+		kill_child(k);
+}
+
+void gmem__follow_send(const struct gmem_follow_change *c)
+{
+	struct msg m = {
+		.type = MSG_CHANGE, .to_private = c->to_private,
+		.dev = c->dev, .ino = c->ino, .off = c->off, .len = c->len,
+	};
+	size_t i, j;
+
+	pthread_mutex_lock(&reg_lock);
+	for (i = 0; i < nkids; i++)
+		tell(&kids[i], &m);
+	for (i = 0; i < nkids; i++)
+		await_ack(&kids[i]);
+	for (i = j = 0; i < nkids; i++) {
+		if (kids[i].dead)
+			forget(&kids[i]);
+		else
+			kids[j++] = kids[i];
+	}
+	nkids = j;
+	__atomic_store_n(&nr_kids, (int)nkids, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&reg_lock);
+}
+
+/* ---- fork handlers ------------------------------------------------------ */
+
+void gmem__follow_lock(void)
+{
+	pthread_mutex_lock(&fork_lock);
+}
+
+void gmem__follow_prepare(bool want)
+{
+	pthread_mutex_lock(&reg_lock);
+	preparing = true;
+	if (!want)
+		return;
+	if (nkids == kids_cap) {
+		size_t cap = kids_cap ? 2 * kids_cap : 8;
+		struct child *k = realloc(kids, cap * sizeof(*k));
+
+		if (!k)
+			return;		/* no channel: the child covers */
+		kids = k;
+		kids_cap = cap;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair))
+		pair[0] = pair[1] = -1;
+}
+
+void gmem__follow_parent(void)
+{
+	if (preparing && pair[0] >= 0) {
+		close(pair[1]);
+		kids[nkids++] = (struct child){
+			.sock = pair[0], .pidfd = -1,
+		};
+		__atomic_store_n(&nr_kids, (int)nkids, __ATOMIC_RELEASE);
+	}
+	pair[0] = pair[1] = -1;
+	preparing = false;
+	pthread_mutex_unlock(&reg_lock);
+	pthread_mutex_unlock(&fork_lock);
+}
+
+static void hello(int sock)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct msg m = { .type = MSG_HELLO, .off = (uint64_t)getpid() };
+	struct iovec iov = { &m, sizeof(m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+
+	if (pidfd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf.buf;
+		mh.msg_controllen = sizeof(cbuf.buf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pidfd, sizeof(int));
+	}
+	/* A datagram this small always fits an empty socket's buffer. */
+	(void)sendmsg(sock, &mh, MSG_NOSIGNAL);
+	if (pidfd >= 0)
+		close(pidfd);
+}
+
+/* The child's listener: every change of the parent, forwarded to this
+ * process's own children, applied here, acknowledged.  The parent gone
+ * (end of file), nothing changes any more: the mappings stay as they
+ * are. */
+static void *listen_up(void *arg)
+{
+	int sock = (int)(intptr_t)arg;
+	struct msg m;
+	ssize_t n;
+
+	for (;;) {
+		struct gmem_follow_change c;
+
+		n = recv(sock, &m, sizeof(m), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof(m) || m.type != MSG_CHANGE)
+			break;
+		c = (struct gmem_follow_change){
+			.dev = m.dev, .ino = m.ino, .off = m.off, .len = m.len,
+			.to_private = m.to_private,
+		};
+		pthread_mutex_lock(&fork_lock);
+		applier(&c);
+		pthread_mutex_unlock(&fork_lock);
+		m.type = MSG_ACK;
+		if (send(sock, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m))
+			break;
+	}
+	return NULL;
+}
+
+bool gmem__follow_child(gmem_follow_apply_fn apply)
+{
+	pthread_attr_t attr;
+	sigset_t all, old;
+	pthread_t t;
+	int ret;
+
+	/* The parent's registry, and its own channel upwards, are the
+	 * parent's: closed here so that their other ends see them go. */
+	for (size_t i = 0; i < nkids; i++)
+		forget(&kids[i]);
+	nkids = 0;
+	__atomic_store_n(&nr_kids, 0, __ATOMIC_RELEASE);
+	if (up >= 0)
+		close(up);
+	up = -1;
+	pthread_mutex_init(&reg_lock, NULL);
+	pthread_mutex_init(&fork_lock, NULL);
+	if (!preparing || pair[0] < 0) {
+		preparing = false;
+		return false;
+	}
+	preparing = false;
+	close(pair[0]);
+	up = pair[1];
+	pair[0] = pair[1] = -1;
+	applier = apply;
+	hello(up);
+	/* The listener takes no signal of the application's. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 << 10);
+	ret = pthread_create(&t, &attr, listen_up, (void *)(intptr_t)up);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret) {
+		close(up);
+		up = -1;
+		return false;
+	}
+	return true;
+}
