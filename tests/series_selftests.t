@@ -75,9 +75,9 @@ fi
 
 # With the shim, under upstream: every test passes (or skips for a reason
 # the test itself gives, e.g. elevated_refcount without CONFIG_GUP_TEST).
-# One point per kselftest of a harness program, one per plain program.
-# Known to fail here, and why (TAP TODO: prove reports it if it passes):
-todo_forked_accesses="a child inherits no mapping of a guest_memfd, so it gets SIGBUS on the shared page the test reads (docs/compat.md, other processes)"
+# One point per kselftest of a harness program, one per plain program
+# (forked_accesses included: a child of fork() follows the parent's
+# conversions, docs/compat.md).
 for p in $progs; do
 	l=$log/$(basename "$p").shim.log
 	(cd "$out" && env LD_PRELOAD="$shim${quirk:+ $quirk}" GMEM_COMPAT_POLICY=upstream \
@@ -97,11 +97,7 @@ for p in $progs; do
 		n=$((n + 1))
 		case $line in
 		"not ok"*)
-			todo=
-			case $name in
-			*.forked_accesses) todo=$todo_forked_accesses ;;
-			esac
-			echo "not ok $n - $p $name through the shim (upstream)${todo:+ # TODO $todo}"
+			echo "not ok $n - $p $name through the shim (upstream)"
 			sed -n "/RUN .*$name/,/^not ok/p" "$l" | grep -v '^not ok' | head -20 | sed 's/^/#   /'
 			;;
 		*"# SKIP"*) echo "ok $n - $p $name through the shim (upstream) # SKIP $why" ;;
