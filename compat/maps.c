@@ -553,37 +553,47 @@ void compat_maps_fork_parent(void)
 	pthread_mutex_unlock(&maps_lock);
 }
 
+/* Every page of the parent's files private in the child, now and in
+ * mappings it makes later. */
+static void cover_all(void)
+{
+	bool follows = false;
+
+	for (struct compat_map *m = maps; m; m = m->next) {
+		m->f->told_lost = true;
+		if (sigbus_fd >= 0)
+			remap(m, 0, m->f->size, true);
+	}
+	compat_fd_each(told_init, &follows);
+}
+
 /*
  * The child of fork().  Its mappings of a guest_memfd were not inherited
- * (MADV_DONTFORK): their addresses first take the SIGBUS cover, as after
- * a raw fork.  If the child can follow the parent's conversions (a
- * channel, a listener: src/follow.c), each mapping is then made again,
- * shared runs mapping the file; otherwise every page of the parent's
- * files stays private in the child, mapped now or later.  Single-threaded
- * until gmem__follow_child() starts the listener.
+ * (MADV_DONTFORK).  If it can follow the parent's conversions (a channel:
+ * src/follow.c), each mapping is made again as the attributes at the fork
+ * say, shared runs mapping the file and private ones the SIGBUS cover,
+ * then the listener starts; otherwise every page of the parent's files
+ * stays private in the child, mapped now or later.  Single-threaded here:
+ * maps_lock is held by this thread since the prepare handler.
  */
 void compat_maps_fork_child(void)
 {
-	bool follows = true;
+	bool follows = gmem__follow_child();
 
-	pthread_mutex_init(&maps_lock, NULL);
-	if (sigbus_fd >= 0)
-		for (struct compat_map *m = maps; m; m = m->next)
-			remap(m, 0, m->f->size, true);
-	compat_fd_each(told_init, &follows);
-	for (struct compat_map *m = maps; m; m = m->next)
-		told_init(&m->f->obj, &follows);
-	follows = gmem__follow_child(follow);
-	if (!follows) {
-		for (struct compat_map *m = maps; m; m = m->next)
-			m->f->told_lost = true;
+	if (follows) {
 		compat_fd_each(told_init, &follows);
-		return;
+		for (struct compat_map *m = maps; m; m = m->next)
+			told_init(&m->f->obj, &follows);
+		if (sigbus_fd >= 0)
+			for (struct compat_map *m = maps; m; m = m->next)
+				if (walk_locked(m->f, m, m->off, m->off + m->len,
+						WALK_SYNC))
+					remap(m, 0, m->f->size, true);
+		follows = gmem__follow_listen(follow);
 	}
-	pthread_rwlock_rdlock(&compat_fd_lock);
-	pthread_mutex_lock(&maps_lock);
-	for (struct compat_map *m = maps; m; m = m->next)
-		walk_locked(m->f, m, m->off, m->off + m->len, WALK_SYNC);
+	if (!follows) {
+		cover_all();
+		gmem__follow_drop();
+	}
 	pthread_mutex_unlock(&maps_lock);
-	pthread_rwlock_unlock(&compat_fd_lock);
 }

@@ -361,13 +361,8 @@ static void *listen_up(void *arg)
 	return NULL;
 }
 
-bool gmem__follow_child(gmem_follow_apply_fn apply)
+bool gmem__follow_child(void)
 {
-	pthread_attr_t attr;
-	sigset_t all, old;
-	pthread_t t;
-	int ret;
-
 	/* The parent's registry, and its own channel upwards, are the
 	 * parent's: closed here so that their other ends see them go. */
 	for (size_t i = 0; i < nkids; i++)
@@ -377,8 +372,9 @@ bool gmem__follow_child(gmem_follow_apply_fn apply)
 	if (up >= 0)
 		close(up);
 	up = -1;
-	pthread_mutex_init(&reg_lock, NULL);
-	pthread_mutex_init(&fork_lock, NULL);
+	/* Held by this very thread since the prepare handler. */
+	pthread_mutex_unlock(&reg_lock);
+	pthread_mutex_unlock(&fork_lock);
 	if (!preparing || pair[0] < 0) {
 		preparing = false;
 		return false;
@@ -387,8 +383,18 @@ bool gmem__follow_child(gmem_follow_apply_fn apply)
 	close(pair[0]);
 	up = pair[1];
 	pair[0] = pair[1] = -1;
-	applier = apply;
 	hello(up);
+	return true;
+}
+
+bool gmem__follow_listen(gmem_follow_apply_fn apply)
+{
+	pthread_attr_t attr;
+	sigset_t all, old;
+	pthread_t t;
+	int ret;
+
+	applier = apply;
 	/* The listener takes no signal of the application's. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -398,10 +404,12 @@ bool gmem__follow_child(gmem_follow_apply_fn apply)
 	ret = pthread_create(&t, &attr, listen_up, (void *)(intptr_t)up);
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (ret) {
+	return !ret;
+}
+
+void gmem__follow_drop(void)
+{
+	if (up >= 0)
 		close(up);
-		up = -1;
-		return false;
-	}
-	return true;
+	up = -1;
 }

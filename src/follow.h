@@ -38,15 +38,21 @@ typedef void (*gmem_follow_apply_fn)(const struct gmem_follow_change *c);
 /* The fork handlers (see above).  prepare: make this fork's channel (a
  * failure leaves the child without one: it must cover every view, as
  * after a raw fork); parent: called before the owner releases its locks
- * (a conversion after them sees the child); child: true if the child
- * follows (apply is then called for every change, and forwards it to the
- * child's own children with gmem__follow_send()), false if it must cover
- * every view itself. */
+ * (a conversion after them sees the child).  child: true if the child has
+ * a channel; false if it must cover every view itself.  With a channel,
+ * the child (still single-threaded) maps its views as the attributes at
+ * the fork say, then starts the listener with gmem__follow_listen(): apply
+ * is called for every change (and forwards it to the child's own children
+ * with gmem__follow_send()).  If that fails, the child covers every view
+ * and only then calls gmem__follow_drop(), which closes the channel (the
+ * parent then stops waiting for it). */
 void gmem__follow_lock(void);		/* first in prepare */
 /* want: make a channel (the owner has files a child may map) */
 void gmem__follow_prepare(bool want);	/* after the owner's locks */
 void gmem__follow_parent(void);
-bool gmem__follow_child(gmem_follow_apply_fn apply);
+bool gmem__follow_child(void);
+bool gmem__follow_listen(gmem_follow_apply_fn apply);
+void gmem__follow_drop(void);
 
 /* Any child to tell?  One load; the caller holds a lock that the fork
  * prepare handler takes too, so no fork runs meanwhile. */

@@ -156,8 +156,15 @@ for p in caps convert; do
 done
 check_pass convert "(sw_protected, seed, after finalize)" \
 	GMEM_COMPAT_PLATFORM=sw_protected GMEM_COMPAT_PHASE=finalized
-for p in mmap punch vcpu threads memslot dup vmtypes snp_launch fork; do
+for p in mmap punch vcpu threads memslot dup vmtypes snp_launch; do
 	check_pass $p "(platform default, policy seed)"
+done
+# A child of fork() follows the parent's conversions, through a listener
+# thread; a grandchild is forked by that multi-threaded child, which
+# ThreadSanitizer only allows when told to.
+for pol in seed upstream; do
+	check_pass fork "(platform default, policy $pol)" GMEM_COMPAT_POLICY=$pol \
+		TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS }die_after_fork=0"
 done
 # TDX: v8's in-place population, and RFC v5's refusal of it; a
 # software-protected VM as the series' selftests drive one.
