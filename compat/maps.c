@@ -301,8 +301,9 @@ void *compat_mmap_file(struct compat_file *f, void *addr, size_t len,
 		goto out;
 	}
 	/* No user-space library can zap a child's page tables when the file
-	 * converts, and a raw fork or clone() runs no atfork handler: a child
-	 * never inherits the mapping (docs/compat.md). */
+	 * converts, and a raw fork or clone() runs no atfork handler: no
+	 * child inherits the mapping.  The child of fork() makes it again
+	 * and follows the conversions (compat_maps_fork_child()). */
 	madvise(p, len, MADV_DONTFORK);
 	if (flags & MAP_FIXED)
 		trim((uintptr_t)p, len, &spare, &dead);
