@@ -173,34 +173,9 @@ static void fork_parent(void)
 	pthread_rwlock_unlock(&compat_fd_lock);
 }
 
-#if defined(__SANITIZE_THREAD__)
-#define TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TSAN 1
-#endif
-#endif
-#ifdef TSAN
-void __tsan_mutex_pre_unlock(void *addr, unsigned flags);
-void __tsan_mutex_post_unlock(void *addr, unsigned flags);
-#endif
-
-/* The child's thread holds compat_fd_lock written, as the parent's did;
- * glibc's rwlock cannot be unlocked by another thread id (the child's),
- * so it is made again.  ThreadSanitizer is told of the release (it
- * models the child's thread as the parent's). */
-static void fd_lock_release_in_child(void)
-{
-#ifdef TSAN
-	__tsan_mutex_pre_unlock(&compat_fd_lock, 0);
-	__tsan_mutex_post_unlock(&compat_fd_lock, 0);
-#endif
-	pthread_rwlock_init(&compat_fd_lock, NULL);
-}
-
 static void fork_child(void)
 {
-	fd_lock_release_in_child();
+	gmem__follow_rwlock_reinit(&compat_fd_lock, false);
 	compat_maps_fork_child();
 }
 

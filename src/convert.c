@@ -192,6 +192,10 @@ static int convert_locked(struct gmem *g, struct gmem_attributes2 *a)
 		g->stats = saved;
 		return ret;
 	}
+	/* Nothing fails from here on: children of fork() cover the range
+	 * before any byte or attribute changes. */
+	if (to_private)
+		gmem__view_tell(g, start, end - start, true);
 	rs_for_each(g->attrs, start, end, side_effects_run, &c);
 	if (c.hidden) {
 		rs_for_each(g->attrs, start, end, reveal_run, &c);
@@ -200,6 +204,8 @@ static int convert_locked(struct gmem *g, struct gmem_attributes2 *a)
 	if (g->vendor && !to_private)
 		rs_set(g->vendor, start, end, g->vm->plat->vendor_initial);
 	gmem__attrs_set(g, start, end, (unsigned)a->attributes);
+	if (!to_private)
+		gmem__view_tell(g, start, end - start, false);
 	g->stats.conversions++;
 	return 0;
 }

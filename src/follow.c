@@ -80,6 +80,30 @@ static bool preparing;
 static int up = -1;			/* a child's end of its channel */
 static gmem_follow_apply_fn applier;
 
+#if defined(__SANITIZE_THREAD__)
+#define FOLLOW_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define FOLLOW_TSAN 1
+#endif
+#endif
+#ifdef FOLLOW_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
+void gmem__follow_rwlock_reinit(pthread_rwlock_t *l, bool read_held)
+{
+#ifdef FOLLOW_TSAN
+	unsigned flags = read_held ? __tsan_mutex_read_lock : 0;
+
+	__tsan_mutex_pre_unlock(l, flags);
+	__tsan_mutex_post_unlock(l, flags);
+#else
+	(void)read_held;
+#endif
+	pthread_rwlock_init(l, NULL);
+}
+
 bool gmem__follow_any(void)
 {
 	return __atomic_load_n(&nr_kids, __ATOMIC_ACQUIRE) != 0;

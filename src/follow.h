@@ -19,6 +19,7 @@
 #ifndef GMEM_FOLLOW_H
 #define GMEM_FOLLOW_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -79,6 +80,13 @@ int  gmem__follow_told_set(struct gmem_follow_told *t, uint64_t off,
 /* Is off private for the parent?  *run_end: where that answer ends. */
 bool gmem__follow_told_private(const struct gmem_follow_told *t, uint64_t off,
 			       uint64_t *run_end);
+
+/* In a child's fork handler: the rwlock l, held by this thread since the
+ * prepare handler (read_held: for reading), is made again: glibc's
+ * rwlock cannot be unlocked under the child's thread id, nor hold the
+ * readers of the parent's other threads.  ThreadSanitizer is told of the
+ * release (it models the child's thread as the parent's). */
+void gmem__follow_rwlock_reinit(pthread_rwlock_t *l, bool read_held);
 
 /* The identity of the file under fd: 0 or -errno. */
 int gmem__follow_ident(int fd, uint64_t *dev, uint64_t *ino);

@@ -8,11 +8,13 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <errno.h>
 
 #include "gmem/gmem.h"
 #include "backend/backend.h"
 #include "rangeset.h"
+#include "follow.h"
 
 #define PAGE_SIZE   GMEM_PAGE_SIZE
 #define PAGE_SHIFT  12
@@ -60,6 +62,14 @@ struct gmem {
 	bool view_reg;			/* ... and it is registered */
 	struct rangeset *vcover;	/* view pages that may lie under the
 					 * SIGBUS cover mapping (1) */
+	/* Children of fork() (src/view.c, src/follow.c): the file's
+	 * identity, the process that made g, and in a child the parent's
+	 * attributes as last told, or told_lost (every page private in the
+	 * child's view).  Under `lock`. */
+	uint64_t dev, ino;
+	pid_t owner;
+	struct gmem_follow_told *told;
+	bool told_lost;
 
 	/* The kernel's invalidate_lock: writers convert, punch, pin;
 	 * readers are guest accesses and queries. */
@@ -130,6 +140,12 @@ int  gmem__view_restore(struct gmem *g, uint64_t off, uint64_t len);
 int  gmem__view_restore_hidden(struct gmem *g, uint64_t off, uint64_t len);
 void gmem__view_reveal(struct gmem *g, uint64_t off, uint64_t len);
 void gmem__view_unregister(struct gmem *g);
+/* A conversion of [off, off + len) tells the children of fork() that
+ * follow g's view: to private once nothing can fail any more and before
+ * any byte changes (returns once they covered it), to shared once it is
+ * done.  Nothing without children. */
+void gmem__view_tell(struct gmem *g, uint64_t off, uint64_t len,
+		     bool to_private);
 /* Test-only: false makes every private run of a view take the cover (the
  * mechanism of views that userfaultfd cannot register), true (the
  * default) lets small runs take poison markers. */

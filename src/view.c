@@ -36,12 +36,16 @@
  * Processes: no user-space library can zap another process's page tables,
  * as the kernel does on conversion, and markers are not inherited by a
  * child whose VMA is not registered (a raw fork).  So every VMA of a view
- * is MADV_DONTFORK: a child made by fork(), syscall(SYS_fork) or clone()
- * has no mapping at the view's address, and the atfork child handler of
- * fork() maps the SIGBUS cover there (docs/semantics.md).
+ * is MADV_DONTFORK: a child made by syscall(SYS_fork) or clone() has no
+ * mapping at the view's address.  The child of fork() makes its views
+ * again in the atfork child handler (covers only: shared runs the file,
+ * private runs the cover) and follows the parent's later conversions
+ * through src/follow.c (docs/semantics.md).
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -88,17 +92,9 @@ static pthread_once_t sigbus_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t views_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct gmem *views;	/* gmems that have a view */
 
-/* fork(): the view was not inherited (MADV_DONTFORK); keep its address
- * taken, and every access a SIGBUS, as before any conversion could be
- * followed.  Single-threaded in the child: no lock needed, none may be
- * held. */
-static void fork_child(void)
-{
-	for (struct gmem *g = views; g; g = g->next_global)
-		mmap(g->view, g->size, PROT_READ | PROT_WRITE,
-		     VIEW_FLAGS | MAP_FIXED, sigbus_fd, 0);
-	pthread_mutex_init(&views_lock, NULL);
-}
+static void fork_prepare(void);
+static void fork_parent(void);
+static void fork_child(void);
 
 static int uffd_open(void)
 {
@@ -129,7 +125,7 @@ static void sigbus_init(void)
 {
 	sigbus_fd = memfd_create("gmem-private", MFD_CLOEXEC);
 	if (sigbus_fd >= 0) {
-		pthread_atfork(NULL, NULL, fork_child);
+		pthread_atfork(fork_prepare, fork_parent, fork_child);
 		if (!getenv("GMEM_VIEW_NO_MARKERS"))
 			uffd = uffd_open();
 	}
@@ -410,7 +406,7 @@ static int unmark_private(uint64_t s, uint64_t e, unsigned attr, void *arg)
 	return 0;
 }
 
-int gmem__view_restore(struct gmem *g, uint64_t off, uint64_t len)
+static int restore_one(struct gmem *g, uint64_t off, uint64_t len)
 {
 	struct count_ctx c = { 0 };
 	int ret = 0;
@@ -448,7 +444,7 @@ int gmem__view_restore(struct gmem *g, uint64_t off, uint64_t len)
  */
 #define HIDDEN_PGOFF (1ULL << 52)	/* past the largest gmem */
 
-int gmem__view_restore_hidden(struct gmem *g, uint64_t off, uint64_t len)
+static int restore_hidden_one(struct gmem *g, uint64_t off, uint64_t len)
 {
 	int ret = 0;
 
@@ -461,25 +457,70 @@ int gmem__view_restore_hidden(struct gmem *g, uint64_t off, uint64_t len)
 	return ret;
 }
 
-void gmem__view_reveal(struct gmem *g, uint64_t off, uint64_t len)
+static int reveal_one(struct gmem *g, uint64_t off, uint64_t len)
 {
 	if (!g->view)
-		return;
+		return 0;
 	if (!covered(g, off, len)) {
 		unmark(g, off, len);
-		return;
+		return 0;
 	}
 	if (len < MOVE_MIN || !move_entries(g->mem + off, g->view + off, len)) {
 		/* Replacing an exact mapping allocates no VMA: it does not
 		 * fail short of the kernel running out of memory, and then
 		 * the pages stay covered (SIGBUS), never exposed. */
 		if (remap_raw(g->view + off, len, g->fd, off))
-			return;
+			return 0;
 	}
 	view_fixup(g, off, len);
 	if (!rs_reserve(g->vcover, 1))
 		rs_set(g->vcover, off, off + len, 0);
+	return 0;
 }
+
+/*
+ * In a child of fork() that follows its parent, a page is private if its
+ * own attributes or the parent's say so: giving pages back to the host
+ * (restore, reveal) skips the runs the parent holds private, which stay
+ * covered; a child that cannot follow gives nothing back.
+ */
+static int parents_shared(struct gmem *g, uint64_t off, uint64_t len,
+			  int (*fn)(struct gmem *, uint64_t, uint64_t))
+{
+	uint64_t s, re, end = off + len;
+	int ret;
+
+	if (!g->told && !g->told_lost)
+		return fn(g, off, len);
+	if (g->told_lost)
+		return 0;
+	for (s = off; s < end; s = re) {
+		bool priv = gmem__follow_told_private(g->told, s, &re);
+
+		if (re > end)
+			re = end;
+		if (!priv && (ret = fn(g, s, re - s)))
+			return ret;
+	}
+	return 0;
+}
+
+int gmem__view_restore(struct gmem *g, uint64_t off, uint64_t len)
+{
+	return parents_shared(g, off, len, restore_one);
+}
+
+int gmem__view_restore_hidden(struct gmem *g, uint64_t off, uint64_t len)
+{
+	return parents_shared(g, off, len, restore_hidden_one);
+}
+
+void gmem__view_reveal(struct gmem *g, uint64_t off, uint64_t len)
+{
+	parents_shared(g, off, len, reveal_one);
+}
+
+
 
 /* A new view: each private run takes markers or the cover. */
 static int revoke_private(uint64_t s, uint64_t e, unsigned attr, void *arg)
@@ -545,6 +586,15 @@ static int view_create(struct gmem *g)
 		if (g->view_marks)
 			view_unregister(g);
 		madvise(v, g->size, MADV_DONTFORK);
+		ret = gmem__follow_ident(g->fd, &g->dev, &g->ino);
+	}
+	/* A gmem this process inherited without a view: the parent's
+	 * conversions since the fork are unknown here, every page stays
+	 * private in this view. */
+	if (!ret && g->owner != getpid() && !g->told) {
+		g->told_lost = true;
+		ret = cover(g, 0, g->size);
+	} else if (!ret) {
 		ret = rs_for_each(g->attrs, 0, g->size, revoke_private, g);
 	}
 	if (ret) {
@@ -608,4 +658,233 @@ void gmem__view_unregister(struct gmem *g)
 	g->view = NULL;
 	g->view_marks = false;
 	g->view_reg = false;
+	if (g->told)
+		gmem__follow_told_free(g->told);
+	g->told = NULL;
+}
+
+/* ---- children of fork() -------------------------------------------------- */
+
+/*
+ * fn over the pieces of [s, e) that are private (want_private) or shared
+ * in this process: its own attributes, or (in a child) its parent's.
+ */
+static int each_piece(struct gmem *g, uint64_t s, uint64_t e, bool want_private,
+		      int (*fn)(struct gmem *, uint64_t, uint64_t))
+{
+	uint64_t re, told_end;
+	int ret;
+
+	for (; s < e; s = re) {
+		bool priv = rs_lookup(g->attrs, s, &re) & GMEM_ATTR_PRIVATE;
+
+		if (g->told_lost) {
+			priv = true;
+		} else if (g->told) {
+			priv |= gmem__follow_told_private(g->told, s, &told_end);
+			if (told_end < re)
+				re = told_end;
+		}
+		if (re > e)
+			re = e;
+		if (priv == want_private && (ret = fn(g, s, re - s)))
+			return ret;
+	}
+	return 0;
+}
+
+static int tell_shared(struct gmem *g, uint64_t off, uint64_t len)
+{
+	struct gmem_follow_change c = {
+		.dev = g->dev, .ino = g->ino, .off = off, .len = len,
+	};
+
+	gmem__follow_send(&c);
+	return 0;
+}
+
+void gmem__view_tell(struct gmem *g, uint64_t off, uint64_t len,
+		     bool to_private)
+{
+	struct gmem_follow_change c = {
+		.dev = g->dev, .ino = g->ino, .off = off, .len = len,
+		.to_private = true,
+	};
+
+	/* A kernel-enforced view: the kernel zaps every process itself. */
+	if (!g->view || g->view == g->mem || !gmem__follow_any())
+		return;
+	if (to_private)
+		gmem__follow_send(&c);
+	else	/* a grandchild hears "shared" only where its parent reads */
+		each_piece(g, off, off + len, false, tell_shared);
+}
+
+static int uncover_piece(struct gmem *g, uint64_t off, uint64_t len)
+{
+	if (covered(g, off, len))
+		uncover(g, off, len);	/* a failure leaves it covered */
+	return 0;
+}
+
+/* Nothing of the range may stay reachable: the process ends rather than
+ * read a page its parent made private. */
+static void cover_or_die(struct gmem *g, uint64_t off, uint64_t len)
+{
+	if (!cover(g, off, len) || !cover(g, 0, g->size))
+		return;
+	kill(getpid(), SIGKILL);
+	for (;;)
+		pause();
+}
+
+static void follow_view(struct gmem *g, const struct gmem_follow_change *c)
+{
+	uint64_t s = c->off, e = c->off + c->len;
+
+	if (e > g->size || e < s)
+		e = g->size;
+	if (s >= e)
+		return;
+	if (c->to_private) {
+		struct gmem_follow_change fwd = *c;
+
+		if (!g->told || gmem__follow_told_set(g->told, s, e, true))
+			g->told_lost = true;
+		cover_or_die(g, s, e - s);
+		fwd.off = s;
+		fwd.len = e - s;
+		gmem__follow_send(&fwd);
+		return;
+	}
+	if (g->told && !g->told_lost &&
+	    !gmem__follow_told_set(g->told, s, e, false))
+		each_piece(g, s, e, false, uncover_piece);
+	each_piece(g, s, e, false, tell_shared);
+}
+
+/* The listener of a child of fork(): a change of the parent's, applied
+ * to the view of the file it names, under that gmem's lock (taken with
+ * views_lock held: a gmem being converted here is waited for). */
+static void follow(const struct gmem_follow_change *c)
+{
+	struct gmem *g;
+
+	for (;;) {
+		pthread_mutex_lock(&views_lock);
+		for (g = views; g; g = g->next_global)
+			if (g->dev == c->dev && g->ino == c->ino)
+				break;
+		if (!g || !pthread_rwlock_trywrlock(&g->lock))
+			break;
+		pthread_mutex_unlock(&views_lock);
+		sched_yield();
+	}
+	if (g) {
+		follow_view(g, c);
+		pthread_rwlock_unlock(&g->lock);
+	}
+	pthread_mutex_unlock(&views_lock);
+}
+
+/* The views of every gmem held still for the fork: each gmem's lock for
+ * reading (no conversion, no new view), taken with views_lock held. */
+static void fork_prepare(void)
+{
+	struct gmem *g;
+
+	gmem__follow_lock();
+	for (;;) {
+		pthread_mutex_lock(&views_lock);
+		for (g = views; g; g = g->next_global)
+			if (pthread_rwlock_tryrdlock(&g->lock))
+				break;
+		if (!g)
+			break;
+		for (struct gmem *h = views; h != g; h = h->next_global)
+			pthread_rwlock_unlock(&h->lock);
+		pthread_mutex_unlock(&views_lock);
+		sched_yield();
+	}
+	gmem__follow_prepare(views != NULL);
+}
+
+static void fork_parent(void)
+{
+	gmem__follow_parent();
+	for (struct gmem *g = views; g; g = g->next_global)
+		pthread_rwlock_unlock(&g->lock);
+	pthread_mutex_unlock(&views_lock);
+}
+
+static int told_private_run(uint64_t s, uint64_t e, unsigned attr, void *arg)
+{
+	return (attr & GMEM_ATTR_PRIVATE) ?
+	       gmem__follow_told_set(arg, s, e, true) : 0;
+}
+
+static int cover_piece(struct gmem *g, uint64_t off, uint64_t len)
+{
+	int ret = rs_reserve(g->vcover, 1);
+
+	if (!ret)
+		ret = remap_raw(g->view + off, len, sigbus_fd, off);
+	if (!ret)
+		rs_set(g->vcover, off, off + len, 1);
+	return ret;
+}
+
+/* The child's view of g made again, as the attributes at the fork say
+ * (covers only: this process's userfaultfd registers nothing of the
+ * child's).  false: it cannot follow g. */
+static bool child_view(struct gmem *g)
+{
+	if (!g->told && !g->told_lost &&
+	    (gmem__follow_told_new(&g->told, g->size) ||
+	     rs_for_each(g->attrs, 0, g->size, told_private_run, g->told)))
+		g->told_lost = true;
+	if (g->told_lost || rs_runs(g->attrs) > 2 * COVER_RUNS_MAX)
+		return false;
+	g->view_marks = false;
+	g->view_reg = false;
+	if (rs_reserve(g->vcover, 1) || remap_raw(g->view, g->size, g->fd, 0))
+		return false;
+	view_fixup(g, 0, g->size);
+	rs_set(g->vcover, 0, g->size, 0);
+	return !each_piece(g, 0, g->size, true, cover_piece);
+}
+
+/* Every page of g private in this process's view, from now on. */
+static void child_cover(struct gmem *g)
+{
+	g->told_lost = true;
+	g->view_marks = false;
+	g->view_reg = false;
+	remap_raw(g->view, g->size, sigbus_fd, 0);
+	if (!rs_reserve(g->vcover, 1))
+		rs_set(g->vcover, 0, g->size, 1);
+}
+
+/*
+ * The child of fork(): its views were not inherited (MADV_DONTFORK).  If
+ * it can follow the parent (a channel), each is made again and the
+ * listener starts; otherwise each view is the SIGBUS cover, and stays so.
+ * Single-threaded until the listener starts; this thread holds views_lock
+ * and every view's lock (for reading) since the prepare handler.
+ */
+static void fork_child(void)
+{
+	bool follows = gmem__follow_child();
+
+	for (struct gmem *g = views; g; g = g->next_global) {
+		gmem__follow_rwlock_reinit(&g->lock, true);
+		if (!follows || !child_view(g))
+			child_cover(g);
+	}
+	if (follows && !gmem__follow_listen(follow)) {
+		for (struct gmem *g = views; g; g = g->next_global)
+			child_cover(g);
+		gmem__follow_drop();
+	}
+	pthread_mutex_unlock(&views_lock);
 }

@@ -295,6 +295,153 @@ static void test_fork(const char *be, int by)
 }
 
 /*
+ * fork() (the atfork handlers run): the child keeps its shared pages (it
+ * reads the parent's bytes, the parent sees its writes), gets SIGBUS on
+ * read and write of a page the parent converts to private after the
+ * fork, reads it again once the parent converts it back; a grandchild
+ * follows too; the child's own conversion to shared does not show it a
+ * page the parent holds private; a child that exited holds up nothing.
+ * The parent sends a step number, the child answers with a byte of bits
+ * (0 = all as expected).
+ */
+#if CORE_TSAN
+/* The grandchild is forked by a child that runs a listener thread. */
+const char *__tsan_default_options(void);
+const char *__tsan_default_options(void)
+{
+	return "die_after_fork=0";
+}
+#endif
+
+static int step(int to, int from, char n)
+{
+	char r;
+
+	if (write(to, &n, 1) != 1 || read(from, &r, 1) != 1)
+		return -1;
+	return r;
+}
+
+static char follow_step(struct gmem *g, uint8_t *host, char n)
+{
+	uint8_t b = 0x33;
+	char bad = 0;
+
+	switch (n) {
+	case 1:	/* at the fork: page 9 shared, page 0 private */
+		if (core_try_read(host + 9 * PG, &b, 1) || b != 0x11)
+			bad |= 1;
+		b = 0x22;
+		if (core_try_write(host + 9 * PG, &b, 1))
+			bad |= 2;
+		if (!core_sigbus_on_read(host))
+			bad |= 4;
+		break;
+	case 2:	/* page 8 made private by the parent */
+	case 4:
+		if (!core_sigbus_on_read(host + 8 * PG) ||
+		    !core_try_write(host + 8 * PG, &b, 1))
+			bad |= 1;
+		break;
+	case 3:	/* page 8 shared again */
+	case 5:
+		if (core_try_read(host + 8 * PG, &b, 1))
+			bad |= 1;
+		break;
+	case 6:	/* the child's own conversion of page 10 (private in the
+		 * parent) to shared */
+		if (core_conv(g, 10 * PG, PG, 0, CP) ||
+		    !core_sigbus_on_read(host + 10 * PG))
+			bad |= 1;
+		break;
+	}
+	return bad;
+}
+
+static void child_serve(struct gmem *g, uint8_t *host, int rd, int wr)
+{
+	char n, r;
+
+	while (read(rd, &n, 1) == 1) {
+		if (n == 'f') {		/* a grandchild serves from now on */
+			pid_t gc = fork();
+			int st;
+
+			if (gc == 0)
+				continue;
+			r = gc < 0;
+			if (write(wr, &r, 1) != 1 || gc < 0)
+				_exit(3);
+			_exit(waitpid(gc, &st, 0) == gc && WIFEXITED(st) ?
+			      WEXITSTATUS(st) : 4);
+		}
+		if (n == 'q')
+			_exit(0);
+		r = follow_step(g, host, n);
+		if (write(wr, &r, 1) != 1)
+			_exit(5);
+	}
+	_exit(6);
+}
+
+static void test_fork_follow(const char *be)
+{
+	int down[2], up[2], st;
+	uint8_t secret[PG];
+	struct core_ctx c;
+	pid_t pid, early;
+
+	core_setup(&c, "default", NULL, NP, GMEM_FLAG_MMAP | GMEM_FLAG_INIT_SHARED);
+	memset(c.host, 0x11, NP * PG);
+	core_pattern(secret, PG, 7);
+	TEST_ASSERT(!core_conv(c.g, 0, PG, PRIV, CP), "conv");
+	TEST_ASSERT(!pipe(down) && !pipe(up), "pipe");
+	fflush(stdout);
+	pid = fork();
+	TEST_ASSERT(pid >= 0, "fork");
+	if (pid == 0) {
+		close(down[1]);
+		close(up[0]);
+		child_serve(c.g, c.host, down[0], up[1]);
+	}
+	close(down[0]);
+	close(up[1]);
+	ok(step(down[1], up[0], 1) == 0 && c.host[9 * PG] == 0x22,
+	   "%s: fork(): the child reads and writes a shared page, SIGBUS on a private one", be);
+	TEST_ASSERT(!core_conv(c.g, 8 * PG, PG, PRIV, CP), "conv 8");
+	TEST_ASSERT(!gmem_guest_access(c.g, 8 * PG, secret, PG,
+				       GMEM_ACCESS_WRITE | GMEM_ACCESS_PRIVATE), "secret");
+	ok(step(down[1], up[0], 2) == 0,
+	   "%s: fork(): the parent converts a page to private: SIGBUS on read and write in the child", be);
+	TEST_ASSERT(!core_conv(c.g, 8 * PG, PG, 0, CZ), "conv 8 back");
+	ok(step(down[1], up[0], 3) == 0, "%s: fork(): converted back, the child reads it", be);
+	TEST_ASSERT(!core_conv(c.g, 10 * PG, PG, PRIV, CP), "conv 10");
+	ok(step(down[1], up[0], 6) == 0,
+	   "%s: fork(): the child's own conversion to shared does not show it the parent's private page", be);
+	ok(step(down[1], up[0], 'f') == 0, "%s: fork(): the child forks a grandchild", be);
+	TEST_ASSERT(!core_conv(c.g, 8 * PG, PG, PRIV, CP), "conv 8 again");
+	ok(step(down[1], up[0], 4) == 0,
+	   "%s: fork(): the grandchild gets SIGBUS on the page the parent made private", be);
+	TEST_ASSERT(!core_conv(c.g, 8 * PG, PG, 0, CZ), "conv 8 back again");
+	ok(step(down[1], up[0], 5) == 0, "%s: fork(): and reads it once converted back", be);
+	TEST_ASSERT(write(down[1], "q", 1) == 1, "quit");
+	TEST_ASSERT(waitpid(pid, &st, 0) == pid, "wait");
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	   "%s: fork(): the child and grandchild exit cleanly (status 0x%x)", be, st);
+	close(down[1]);
+	close(up[0]);
+
+	early = fork();
+	TEST_ASSERT(early >= 0, "fork");
+	if (early == 0)
+		_exit(0);
+	TEST_ASSERT(!core_conv(c.g, 11 * PG, PG, PRIV, CP), "conv 11");
+	ok(!core_conv(c.g, 11 * PG, PG, 0, CP) && waitpid(early, &st, 0) == early,
+	   "%s: fork(): a child that exited holds up no conversion", be);
+	core_teardown(&c);
+}
+
+/*
  * vm.max_map_count: fragment a mapped gmem page by page until the view
  * needs more VMAs than the limit allows.  The conversion that would pass
  * it fails with -ENOMEM and changes nothing.  Nothing system-wide is
@@ -438,6 +585,7 @@ int main(void)
 		test_one_vma_per_run(be);
 		for (int by = BY_FORK; by <= BY_CLONE; by++)
 			test_fork(be, by);
+		test_fork_follow(be);
 		test_max_map_count(be);
 		test_interleaved(be);
 	}
