@@ -17,13 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "compat.h"
 #include "gmem/snp.h"
 #include "gmem/uapi.h"
-#include "platform/snp_fw.h"
-#include "platform/snp_vmsa.h"
 
 #define PG GMEM_PAGE_SIZE
 
@@ -140,6 +139,17 @@ static void hex(char *out, const uint8_t *in, size_t n)
 	out[2 * n] = 0;
 }
 
+/* The launch digest so far, in hex ("-" before there is a VM). */
+static void digest_hex(struct compat_vm *cvm, char out[97])
+{
+	uint8_t d[48];
+
+	if (cvm->vm && !gmem_snp_launch_digest(cvm->vm, d))
+		hex(out, d, sizeof(d));
+	else
+		strcpy(out, "-");
+}
+
 /* ---- KVM_SEV_INIT2 -------------------------------------------------------- */
 
 static int sev_init2(struct compat_vm *cvm, struct sev_vm *s,
@@ -171,6 +181,29 @@ static int sev_init2(struct compat_vm *cvm, struct sev_vm *s,
 }
 
 /* ---- KVM_SEV_SNP_LAUNCH_START --------------------------------------------- */
+
+/* The firmware's CPUID policy on this host: KVM_GET_SUPPORTED_CPUID of
+ * /dev/kvm and GMEM_COMPAT_SNP_CPUID_REFUSE. */
+static int host_cpuid_policy(struct compat_snp_cpuid **p)
+{
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) +
+				      256 * sizeof(struct kvm_cpuid_entry2));
+	int kvm, ret = 0;
+
+	if (!c)
+		return -ENOMEM;
+	c->nent = 256;
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0 || compat_real.ioctl(kvm, KVM_GET_SUPPORTED_CPUID, c))
+		ret = -errno;
+	if (kvm >= 0)
+		compat_real.close(kvm);
+	if (!ret)
+		ret = compat_snp_cpuid_new(p, c->entries, c->nent,
+					   getenv("GMEM_COMPAT_SNP_CPUID_REFUSE"));
+	free(c);
+	return ret;
+}
 
 static int launch_start(struct compat_vm *cvm, int vm_fd, struct sev_vm *s,
 			struct kvm_sev_cmd *cmd)
@@ -205,7 +238,7 @@ static int launch_start(struct compat_vm *cvm, int vm_fd, struct sev_vm *s,
 	if (ret)
 		return ret;
 	if (!s->cpuid) {
-		ret = compat_snp_cpuid_new(&s->cpuid);
+		ret = host_cpuid_policy(&s->cpuid);
 		if (ret)
 			return ret;
 		ret = gmem__snp_set_cpuid_check(cvm->vm, compat_snp_cpuid_check,
@@ -242,20 +275,33 @@ static int populate_page(struct compat_file *f, uint64_t off, uint64_t gpa,
 {
 	uint8_t *page = (uint8_t *)gmem__compat_mem(f->g) + off;
 	uint64_t attrs = 0, run = 0;
+	uint8_t *old = NULL;
 	int ret;
 
 	/* kvm_gmem_populate(): the GFN must be private. */
 	if (gmem_get_memory_attributes(f->g, off, &attrs, &run) ||
 	    !(attrs & GMEM_ATTR_PRIVATE))
 		return -EINVAL;
-	if (src && type != KVM_SEV_SNP_PAGE_TYPE_ZERO)
+	if (src) {
+		/* A page the launch refuses keeps its bytes (KVM checks the
+		 * RMP entry before it copies). */
+		old = malloc(PG);
+		if (!old)
+			return -ENOMEM;
+		memcpy(old, page, PG);
 		memcpy(page, src, PG);
+	}
 	ret = gmem__snp_launch_update_gpa(f->g, off, PG, gpa, type, fw);
+	if (ret && type == KVM_SEV_SNP_PAGE_TYPE_CPUID &&
+	    *fw == SEV_RET_INVALID_PARAM) {
+		if (src)
+			memcpy(src, page, PG);
+	} else if (ret && old) {
+		memcpy(page, old, PG);
+	}
+	free(old);
 	if (ret == -EINVAL && !*fw)
 		return -EEXIST;	/* the RMP entry is not in its initial state */
-	if (ret && type == KVM_SEV_SNP_PAGE_TYPE_CPUID &&
-	    *fw == SEV_RET_INVALID_PARAM && src)
-		memcpy(src, page, PG);
 	if (!ret)
 		compat_sev_log("snp: measured page gpa=%#llx type=%s",
 			       (unsigned long long)gpa, page_type_name(type));
@@ -267,6 +313,7 @@ static int launch_update(struct compat_vm *cvm, struct sev_vm *s,
 {
 	struct gmem_kvm_sev_snp_launch_update p, in, *up;
 	uint64_t npages, i = 0, first_left = 0;
+	char hexd[97];
 	unsigned fw = 0;
 	uint8_t *src;
 	int ret = 0;
@@ -282,12 +329,6 @@ static int launch_update(struct compat_vm *cvm, struct sev_vm *s,
 		ret = -EINVAL;
 		goto out;
 	}
-	if (s->state == SEV_RUNNING) {
-		/* The guest runs: the firmware refuses the command. */
-		cmd->error = SEV_RET_INVALID_GUEST_STATE;
-		ret = -EIO;
-		goto out;
-	}
 	npages = p.len / PG;
 	src = p.type == KVM_SEV_SNP_PAGE_TYPE_ZERO ? NULL
 						   : (uint8_t *)(uintptr_t)p.uaddr;
@@ -301,7 +342,15 @@ static int launch_update(struct compat_vm *cvm, struct sev_vm *s,
 				      &first_left))
 			ret = -EINVAL;
 	}
-	if (!ret) {
+	if (!ret && s->state == SEV_RUNNING) {
+		/* The guest runs: the firmware refuses the command. */
+		cmd->error = SEV_RET_INVALID_GUEST_STATE;
+		ret = -EIO;
+	} else if (!ret && !compat_is_sevdev((int)cmd->sev_fd)) {
+		/* The firmware command of the first page fails (EBADF): no
+		 * progress, EIO without a firmware status. */
+		ret = -EIO;
+	} else if (!ret) {
 		/* kvm_gmem_populate() stays within the first memslot. */
 		if (npages > first_left / PG)
 			npages = first_left / PG;
@@ -335,21 +384,22 @@ static int launch_update(struct compat_vm *cvm, struct sev_vm *s,
 	}
 	pthread_mutex_unlock(&cvm->lock);
 out:
+	digest_hex(cvm, hexd);
 	compat_sev_log("snp: KVM_SEV_SNP_LAUNCH_UPDATE gfn_start=%#llx uaddr=%#llx "
-		       "len=%#llx type=%s flags=%#x -> %d error=%#x pages=%llu",
-		       (unsigned long long)in.gfn_start,
+		       "len=%#llx type=%s flags=%#x -> %d error=%#x pages=%llu "
+		       "digest=%s", (unsigned long long)in.gfn_start,
 		       (unsigned long long)in.uaddr, (unsigned long long)in.len,
 		       page_type_name(in.type), in.flags, ret, cmd->error,
-		       (unsigned long long)(ret ? 0 : i));
+		       (unsigned long long)(ret ? 0 : i), hexd);
 	return ret;
 }
 
 /* ---- KVM_SEV_SNP_LAUNCH_FINISH -------------------------------------------- */
 
-/* msr entries for KVM_GET_MSRS: the header and room for the MSRs. */
-struct msr_list {
+/* KVM_GET_MSRS: the header and room for the MSRs. */
+union msr_list {
 	struct kvm_msrs hdr;
-	struct kvm_msr_entry e[16];
+	uint8_t buf[sizeof(struct kvm_msrs) + 16 * sizeof(struct kvm_msr_entry)];
 };
 
 enum {
@@ -376,7 +426,7 @@ static int vcpu_state(int fd, struct gmem__snp_vcpu_state *st)
 	struct kvm_debugregs dbg;
 	struct kvm_xcrs xcrs;
 	struct kvm_xsave *xs;
-	struct msr_list m;
+	union msr_list m;
 
 	memset(st, 0, sizeof(*st));
 	if (compat_real.ioctl(fd, KVM_GET_REGS, &st->regs) ||
@@ -396,27 +446,20 @@ static int vcpu_state(int fd, struct gmem__snp_vcpu_state *st)
 	st->dr7 = dbg.dr7;
 	memset(&m, 0, sizeof(m));
 	for (size_t i = 0; i < sizeof(idx) / sizeof(idx[0]); i++)
-		m.e[i].index = idx[i];
+		m.hdr.entries[i].index = idx[i];
 	m.hdr.nmsrs = sizeof(idx) / sizeof(idx[0]);
 	/* KVM_GET_MSRS returns how many it read: the rest stay 0. */
 	if (compat_real.ioctl(fd, KVM_GET_MSRS, &m) < 0)
 		return -errno;
 	for (size_t i = 0; i < sizeof(idx) / sizeof(idx[0]); i++)
-		*dst[i] = m.e[i].data;
-	/* The YMM upper halves and PKRU from the XSAVE area. */
+		*dst[i] = m.hdr.entries[i].data;
+	/* x87, SSE, YMM and PKRU from the XSAVE area: KVM_GET_FPU never
+	 * reports MXCSR, which KVM does write into the VMSA. */
 	xs = calloc(1, sizeof(*xs));
 	if (!xs)
 		return -ENOMEM;
-	if (!compat_real.ioctl(fd, KVM_GET_XSAVE, xs)) {
-		const uint8_t *b = (const uint8_t *)xs->region;
-		uint64_t xstate_bv;
-
-		memcpy(&xstate_bv, b + 512, sizeof(xstate_bv));
-		if (xstate_bv & (1ULL << 2))
-			memcpy(st->ymmh, b + 576, sizeof(st->ymmh));
-		if (xstate_bv & (1ULL << 9))
-			memcpy(&st->pkru, b + 2688, sizeof(st->pkru));
-	}
+	if (!compat_real.ioctl(fd, KVM_GET_XSAVE, xs))
+		gmem__snp_vcpu_state_set_xsave(st, xs->region, sizeof(xs->region));
 	free(xs);
 	return 0;
 }
@@ -443,6 +486,9 @@ static int launch_finish(struct compat_vm *cvm, struct sev_vm *s,
 		       p.auth_key_en, p.vcek_disabled, host, p.flags);
 	if (p.flags)
 		return -EINVAL;
+	/* Each VMSA's SNP_LAUNCH_UPDATE goes through sev_fd. */
+	if (!compat_is_sevdev((int)cmd->sev_fd))
+		return -EBADF;
 	if (s->state == SEV_RUNNING) {
 		cmd->error = SEV_RET_INVALID_GUEST_STATE;
 		return -EIO;
@@ -455,14 +501,22 @@ static int launch_finish(struct compat_vm *cvm, struct sev_vm *s,
 	for (struct compat_vcpu *v = cvm->vcpus; v && !ret; v = v->next) {
 		struct gmem__snp_vcpu_state st;
 
+		/* sev_es_sync_vmsa(): no launch of a vCPU being debugged. */
+		if (__atomic_load_n(&v->guest_debug, __ATOMIC_RELAXED) &
+		    KVM_GUESTDBG_ENABLE) {
+			ret = -EINVAL;
+			break;
+		}
 		ret = vcpu_state(v->fd, &st);
 		if (!ret)
 			ret = gmem__snp_vmsa_build(&st, s->vmsa_features, vmsa);
 		if (!ret)
 			ret = gmem__snp_launch_vmsa(cvm->vm, vmsa);
 		if (!ret) {
-			compat_sev_log("snp: measured page gpa=%#llx type=vmsa vcpu=%lu",
-				       (unsigned long long)GMEM__SNP_VMSA_GPA, v->id);
+			digest_hex(cvm, hexd);
+			compat_sev_log("snp: measured page gpa=%#llx type=vmsa vcpu=%lu "
+				       "digest=%s",
+				       (unsigned long long)GMEM__SNP_VMSA_GPA, v->id, hexd);
 			n++;
 		}
 	}
@@ -489,12 +543,14 @@ static int launch_finish(struct compat_vm *cvm, struct sev_vm *s,
 static int encrypt_op(struct compat_vm *cvm, int vm_fd, void *arg)
 {
 	struct sev_vm *s = sev_of(cvm);
+	struct timespec t0, t1;
 	struct kvm_sev_cmd cmd;
 	int r;
 
 	if (!arg)
 		return 0;
 	memcpy(&cmd, arg, sizeof(cmd));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pthread_mutex_lock(&s->lock);
 	/* Once KVM_SEV_INIT2 made it an SNP guest, only SNP commands. */
 	if (s->state >= SEV_ACTIVE && cmd.id < KVM_SEV_SNP_LAUNCH_START) {
@@ -545,9 +601,11 @@ static int encrypt_op(struct compat_vm *cvm, int vm_fd, void *arg)
 	memcpy(arg, &cmd, sizeof(cmd));
 out:
 	pthread_mutex_unlock(&s->lock);
-	if (cmd.id != KVM_SEV_SNP_LAUNCH_UPDATE)
-		compat_sev_log("snp: KVM_MEMORY_ENCRYPT_OP id=%u -> %d error=%#x",
-			       cmd.id, r, cmd.error);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	compat_sev_log("snp: KVM_MEMORY_ENCRYPT_OP id=%u -> %d error=%#x (%lld us)",
+		       cmd.id, r, cmd.error,
+		       (long long)((t1.tv_sec - t0.tv_sec) * 1000000 +
+				   (t1.tv_nsec - t0.tv_nsec) / 1000));
 	return r;
 }
 

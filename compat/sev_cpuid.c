@@ -7,25 +7,25 @@
  * the bits GMEM_COMPAT_SNP_CPUID_REFUSE names, which drive the rejection
  * path through an unmodified VMM.
  *
- * The platform's features are the processor's (the CPUID instruction) and
+ * The platform's features are the processor's (the CPUID instruction),
  * those KVM offers on top of it (KVM_GET_SUPPORTED_CPUID: x2APIC, the
- * hypervisor bit, ...).  Per entry of the page (SEV-SNP firmware ABI,
+ * hypervisor bit, ...) and those every SNP platform has (TOPOEXT).  Per entry of the page (SEV-SNP firmware ABI,
  * "CPUID Reporting"):
  *   - reserved fields and the table's reserved words must be zero;
  *   - the highest standard function may not exceed the host's, the
- *     highest extended one the host's or 0x8000001F, whichever is larger;
+ *     highest extended one the host's or 0x80000028 (an SNP platform's), whichever is larger;
  *   - feature registers (functions 1, 7, 0xD subleaf 1, 0x80000001,
  *     0x80000008 EBX) may only have bits the platform supports;
  *   - the SNP rules and the refused bits must be clear.
  * Other values (signatures, topology, cache and XSAVE sizes) pass.  A
  * violation is corrected in the table, as the firmware writes back the
- * values it would accept.
+ * values it would accept.  No system call here: the caller gives the
+ * host's KVM_GET_SUPPORTED_CPUID entries (fuzz/fuzz_sev.c drives this
+ * file alone).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cpuid.h>
 
@@ -56,8 +56,19 @@ static const struct rule snp_rules[] = {
 	{ 0x00000001, ANY, 2, 1U << 24 },
 };
 
-/* The SNP platform reports the encrypted-memory leaf 0x8000001F. */
-#define SNP_MIN_MAX_EXT 0x8000001fU
+/* Bits every SEV-SNP platform has, whatever this host is: topology
+ * extensions (AMD's leaf 0x8000001E, which QEMU's EPYC models enable). */
+static const struct feat_bits {
+	uint32_t fn, idx;
+	unsigned reg;
+	uint32_t bits;
+} snp_platform_bits[] = {
+	{ 0x80000001, ANY, 2, 1U << 22 },
+};
+
+/* The SNP platform reports AMD's extended leaves up to 0x80000028
+ * (encrypted memory 0x8000001F, extended features 0x80000021, ...). */
+#define SNP_MIN_MAX_EXT 0x80000028U
 
 /* Registers whose bits are features: the host's set bounds them. */
 struct feat_reg { uint32_t fn, idx; unsigned reg; };
@@ -90,19 +101,28 @@ static uint32_t host_reg(const struct kvm_cpuid_entry2 *e, unsigned r)
 	}
 }
 
-/* The processor's own answer (0 past its highest function). */
+/* The processor's own answer (0 past its highest function), with the
+ * bits every SNP platform has. */
 static uint32_t cpu_reg(uint32_t fn, uint32_t idx, unsigned r)
 {
 	unsigned int a = 0, b = 0, c = 0, d = 0;
+	uint32_t extra = 0;
 
-	if (__get_cpuid_max(fn & 0x80000000U, NULL) < fn)
-		return 0;
+	for (size_t i = 0; i < sizeof(snp_platform_bits) / sizeof(snp_platform_bits[0]); i++) {
+		const struct feat_bits *f = &snp_platform_bits[i];
+
+		if (f->fn == fn && f->reg == r && (f->idx == ANY || f->idx == idx))
+			extra |= f->bits;
+	}
+
+	if ((uint32_t)__get_cpuid_max(fn & 0x80000000U, NULL) < fn)
+		return extra;
 	__cpuid_count(fn, idx, a, b, c, d);
 	switch (r) {
-	case 0: return a;
-	case 1: return b;
-	case 2: return c;
-	default: return d;
+	case 0: return a | extra;
+	case 1: return b | extra;
+	case 2: return c | extra;
+	default: return d | extra;
 	}
 }
 
@@ -138,10 +158,8 @@ static int parse_reg(const char *s, size_t n, unsigned *reg)
  * eax, ebx, ecx, edx.  The firmware refuses those bits.  A malformed list
  * is -EINVAL (LAUNCH_START then fails).
  */
-int compat_snp_cpuid_parse_refuse(const char *s, struct rule *out, unsigned max,
-				  unsigned *n);
-int compat_snp_cpuid_parse_refuse(const char *s, struct rule *out, unsigned max,
-				  unsigned *n)
+static int compat_snp_cpuid_parse_refuse(const char *s, struct rule *out,
+					 unsigned max, unsigned *n)
 {
 	*n = 0;
 	while (s && *s) {
@@ -179,45 +197,32 @@ int compat_snp_cpuid_parse_refuse(const char *s, struct rule *out, unsigned max,
 	return 0;
 }
 
-int compat_snp_cpuid_new(struct compat_snp_cpuid **pp)
+int compat_snp_cpuid_new(struct compat_snp_cpuid **pp,
+			 const struct kvm_cpuid_entry2 *host, unsigned nhost,
+			 const char *refuse)
 {
-	struct compat_snp_cpuid *p = calloc(1, sizeof(*p));
-	struct {
-		struct kvm_cpuid2 hdr;
-		struct kvm_cpuid_entry2 e[MAX_HOST];
-	} *c;
-	const char *env = getenv("GMEM_COMPAT_SNP_CPUID_REFUSE");
+	struct compat_snp_cpuid *p;
 	unsigned n = 0;
-	int kvm, ret = 0;
+	int ret;
 
 	*pp = NULL;
+	if (nhost > MAX_HOST)
+		return -E2BIG;
+	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		free(p);
-		return -ENOMEM;
-	}
-	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	c->hdr.nent = MAX_HOST;
-	if (kvm < 0 || compat_real.ioctl(kvm, KVM_GET_SUPPORTED_CPUID, c))
-		ret = -errno;
-	if (kvm >= 0)
-		compat_real.close(kvm);
-	if (!ret) {
-		p->nhost = c->hdr.nent;
-		memcpy(p->host, c->e, p->nhost * sizeof(c->e[0]));
-		memcpy(p->rules, snp_rules, sizeof(snp_rules));
-		p->nrules = sizeof(snp_rules) / sizeof(snp_rules[0]);
-		ret = compat_snp_cpuid_parse_refuse(env, p->rules + p->nrules,
-						    MAX_RULES - p->nrules, &n);
-		p->nrules += n;
-	}
-	free(c);
+	p->nhost = nhost;
+	if (nhost)
+		memcpy(p->host, host, nhost * sizeof(*host));
+	memcpy(p->rules, snp_rules, sizeof(snp_rules));
+	p->nrules = sizeof(snp_rules) / sizeof(snp_rules[0]);
+	ret = compat_snp_cpuid_parse_refuse(refuse, p->rules + p->nrules,
+					    MAX_RULES - p->nrules, &n);
 	if (ret) {
 		free(p);
 		return ret;
 	}
+	p->nrules += n;
 	*pp = p;
 	return 0;
 }

@@ -242,6 +242,7 @@ static int ioctl_tracked(int fd, unsigned long req, void *arg)
 	case KVM_MEMORY_ENCRYPT_OP:
 	case KVM_SET_MEMORY_ATTRIBUTES:
 	case SEV_ISSUE_CMD:
+	case KVM_SET_GUEST_DEBUG:
 		break;
 	case KVM_CREATE_GUEST_MEMFD:
 	case KVM_CHECK_EXTENSION:
@@ -260,12 +261,25 @@ static int ioctl_tracked(int fd, unsigned long req, void *arg)
 		ret = ret_errno(compat_set_region2(fd, arg));
 	else if (o && o->kind == COMPAT_VM && req == KVM_MEMORY_ENCRYPT_OP)
 		ret = encrypt_op((struct compat_vm *)o, fd, arg);
-	else if (o && o->kind == COMPAT_VM && req == KVM_SET_MEMORY_ATTRIBUTES) {
+	else if (o && o->kind == COMPAT_VCPU && req == KVM_MEMORY_ENCRYPT_OP &&
+		 ((struct compat_vcpu *)o)->cvm->type->vcpu_encrypt_op) {
+		struct compat_vcpu *v = (struct compat_vcpu *)o;
+
+		ret = ret_errno(v->cvm->type->vcpu_encrypt_op(v, arg));
+	} else if (o && o->kind == COMPAT_VM && req == KVM_SET_MEMORY_ATTRIBUTES) {
 		ret = compat_vm_set_attributes((struct compat_vm *)o, arg);
 		ret = ret == -ENOTTY ? compat_real.ioctl(fd, req, arg)
 				     : ret_errno(ret);
 	} else if (o && o->kind == COMPAT_SEVDEV)
 		ret = ret_errno(compat_sevdev_ioctl(req, arg));
+	else if (o && o->kind == COMPAT_VCPU && req == KVM_SET_GUEST_DEBUG) {
+		/* Remembered for the SEV-SNP launch (sev_es_sync_vmsa()). */
+		ret = compat_real.ioctl(fd, req, arg);
+		if (!ret && arg)
+			__atomic_store_n(&((struct compat_vcpu *)o)->guest_debug,
+					 ((struct kvm_guest_debug *)arg)->control,
+					 __ATOMIC_RELAXED);
+	}
 	else if (o && o->kind == COMPAT_VM && req == KVM_CREATE_VCPU) {
 		struct compat_vm *cvm = (struct compat_vm *)o;
 

@@ -272,7 +272,7 @@ static void op_convert(struct input *in)
 	end = at.offset + at.size;
 	if ((at.flags & ~(Z_ | P_)) || (at.flags && M.policy == 2) ||
 	    (at.attributes & ~GMEM_ATTR_PRIVATE) || at.flags == (Z_ | P_) ||
-	    (bad % 16) == 3 || (bad % 16) == 4 || !at.size ||
+	    (bad % 16) == 3 || ((bad % 16) == 4 && M.policy != 2) || !at.size ||
 	    (at.offset | at.size) % PG || end < at.offset ||
 	    end > M.np * PG) {
 		want = -EINVAL;

@@ -12,7 +12,13 @@
 #ifndef GMEM_COMPAT_API_H
 #define GMEM_COMPAT_API_H
 
+#include <stdbool.h>
+
 #include "gmem/gmem.h"
+#include "gmem/snp.h"
+/* The VMSA builder (struct gmem__snp_vcpu_state, gmem__snp_vmsa_build()),
+ * shared with gmemctl measure. */
+#include "platform/snp_vmsa.h"
 
 /* A kvm-backend VM on the application's KVM VM app_vm_fd (duplicated, so
  * the KVM VM lives as long as the library's files on it); app_vm_fd < 0: a
@@ -23,5 +29,36 @@ int gmem__compat_vm_create(struct gmem_vm **vm, const char *platform,
 int gmem__compat_fd(const struct gmem *g);
 /* The library's own mapping of all of g (never covered), or NULL. */
 void *gmem__compat_mem(const struct gmem *g);
+
+/* What capability number cap answers under the policy, in the numbering
+ * of the series' revision the policy follows (src/policy.c):
+ * GMEM_CAP_ATTRIBUTES (1: KVM_MEMORY_ATTRIBUTE_PRIVATE),
+ * GMEM_CAP_CONTENT_MODES (2: the content flags of the VM's table),
+ * GMEM_CAP_ZERO (3: 0, not in that kernel), 0 (a number the kernel
+ * answers), -EINVAL (unknown policy). */
+int gmem__compat_policy_cap(const char *policy, long cap);
+/* Does a launch update without a source populate in place (v8)? */
+bool gmem__compat_policy_inplace_launch(const char *policy);
+/* Is a non-zero error_offset on input accepted and left (v8)? */
+bool gmem__compat_policy_error_offset_in(const char *policy);
+/* Where the application's memslot puts g's offset 0 in the guest: the
+ * vendor models measure and encrypt by GPA.  No memslot of the library's
+ * own is made.  0 or -EINVAL / -EFAULT. */
+int gmem__compat_place(struct gmem *g, uint64_t gpa);
+/* The SEV-SNP launch of a KVM_X86_SNP_VM (src/platform/snp.c). */
+/* As gmem_snp_launch_update(), the firmware being told the range starts
+ * at guest physical address gpa (a file several memslots map has
+ * several). */
+int gmem__snp_launch_update_gpa(struct gmem *g, uint64_t offset, uint64_t len,
+				uint64_t gpa, unsigned page_type,
+				unsigned *fw_error);
+/* The firmware's CPUID check for this VM (NULL: the modelled platform's). */
+int gmem__snp_set_cpuid_check(struct gmem_vm *vm,
+			      int (*check)(void *opaque,
+					   struct gmem_snp_cpuid_table *t,
+					   unsigned *nchanged),
+			      void *opaque);
+/* SNP_LAUNCH_UPDATE of one vCPU's VMSA page (KVM's LAUNCH_FINISH). */
+int gmem__snp_launch_vmsa(struct gmem_vm *vm, const void *vmsa);
 
 #endif

@@ -40,7 +40,7 @@ static int validate(const struct gmem *g, const struct gmem_attributes2 *a)
 	for (size_t i = 0; i < sizeof(a->reserved) / sizeof(a->reserved[0]); i++)
 		if (a->reserved[i])
 			return -EINVAL;
-	if (a->error_offset)
+	if (a->error_offset && !pol->error_offset_in)
 		return -EINVAL;
 	if (!a->size || !PAGE_ALIGNED(a->offset) || !PAGE_ALIGNED(a->size))
 		return -EINVAL;

@@ -123,6 +123,14 @@ static void test_einval_table(const char *be)
 		core_snap_free(&before);
 	}
 	ok_ret(core_conv(c.g, 8 * PG, PG, PRIV, CU), 0, "%s: upstream: UNSPECIFIED works", be);
+	{	/* v8: error_offset is output only: accepted, left as it was */
+		struct gmem_attributes2 a = { .offset = 9 * PG, .size = PG,
+					      .attributes = PRIV, .error_offset = 3 };
+
+		ok_ret(gmem_set_memory_attributes(c.g, &a), 0,
+		       "%s: upstream: a non-zero error_offset on input is accepted", be);
+		ok(a.error_offset == 3, "%s: ... and left as it was", be);
+	}
 	core_teardown(&c);
 }
 

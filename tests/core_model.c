@@ -89,7 +89,9 @@ static int m_validate(struct model *m, const struct gmem_attributes2 *a)
 	for (int i = 0; i < 11; i++)
 		if (a->reserved[i])
 			return -EINVAL;
-	if (a->error_offset || !a->size || a->offset % PG || a->size % PG)
+	if (a->error_offset && strcmp(m->pol, "upstream"))	/* v8: output only */
+		return -EINVAL;
+	if (!a->size || a->offset % PG || a->size % PG)
 		return -EINVAL;
 	if (a->offset + a->size < a->offset || a->offset + a->size > SIZE)
 		return -EINVAL;
@@ -629,7 +631,8 @@ static uint64_t run(const char *be, const char *plat, const char *pol,
 	m->pol = pol;
 	m->snp = !strcmp(plat, "snp");
 	m->tdx = !strcmp(plat, "tdx");
-	m->sw = !strcmp(plat, "sw_protected");
+	/* sw_protected scrambles on UNSPECIFIED, except under v8 */
+	m->sw = !strcmp(plat, "sw_protected") && strcmp(pol, "upstream");
 	m->enc = m->snp || m->tdx;
 	m->rng = seed ? seed : 1;
 	m->ops = ops;

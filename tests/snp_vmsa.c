@@ -8,8 +8,11 @@
  * signature table; the reset states of QEMU and EC2, pinned by the
  * SHA-384 of the pages that give the published launch digest.
  */
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "tap.h"
 #include "platform/snp_vmsa.h"
@@ -312,6 +315,88 @@ static void test_cpu_sig(void)
 	   "VMM names: QEMU, ec2");
 }
 
+static void put_le(uint8_t *p, uint64_t v, unsigned size)
+{
+	for (unsigned i = 0; i < size; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void test_xsave(void)
+{
+	static uint8_t x[4096];
+	struct gmem__snp_vcpu_state s;
+	int good = 1;
+
+	memset(&s, 0xa5, sizeof(s));
+	memset(x, 0, sizeof(x));
+	put_le(x + 0, 0x37f, 2); put_le(x + 2, 0x3800, 2); x[4] = 0x81;
+	put_le(x + 6, 0x5d9, 2); put_le(x + 8, 0x1122334455667788ULL, 8);
+	put_le(x + 16, 0x99aabbccddeeff00ULL, 8); put_le(x + 24, 0x1f80, 4);
+	put_le(x + 28, 0xffff, 4);
+	for (int i = 0; i < 8; i++)
+		memset(x + 32 + 16 * i, 0x10 + i, 10);
+	for (int i = 0; i < 16; i++)
+		memset(x + 160 + 16 * i, 0x40 + i, 16);
+	for (int i = 0; i < 16; i++)
+		memset(x + 576 + 16 * i, 0x60 + i, 16);
+	put_le(x + 2688, 0x55555554, 4);
+	put_le(x + 512, 0x3, 8);			/* FP | SSE */
+	TEST_ASSERT(!gmem__snp_vcpu_state_set_xsave(&s, x, sizeof(x)), "xsave");
+	good = s.fpu.fcw == 0x37f && s.fpu.fsw == 0x3800 && s.fpu.ftwx == 0x81 &&
+	       s.fpu.last_opcode == 0x5d9 && s.fpu.last_ip == 0x1122334455667788ULL &&
+	       s.fpu.last_dp == 0x99aabbccddeeff00ULL && s.fpu.mxcsr == 0x1f80;
+	for (int i = 0; i < 8; i++)
+		good &= s.fpu.fpr[i][0] == 0x10 + i && s.fpu.fpr[i][9] == 0x10 + i &&
+			!s.fpu.fpr[i][10];
+	for (int i = 0; i < 16; i++)
+		good &= s.fpu.xmm[i][0] == 0x40 + i && s.fpu.xmm[i][15] == 0x40 + i &&
+			!s.ymmh[i][0];
+	ok(good && s.pkru == 0, "XSAVE legacy area: x87 control, FIP/FDP, MXCSR, ST0-7, XMM; "
+	   "YMM and PKRU absent from XSTATE_BV are zero");
+	put_le(x + 512, 0x3 | (1 << 2) | (1 << 9), 8);
+	TEST_ASSERT(!gmem__snp_vcpu_state_set_xsave(&s, x, sizeof(x)), "xsave");
+	good = s.pkru == 0x55555554;
+	for (int i = 0; i < 16; i++)
+		good &= s.ymmh[i][0] == 0x60 + i && s.ymmh[i][15] == 0x60 + i;
+	ok(good, "XSTATE_BV with YMM and PKRU: the upper halves and PKRU");
+	TEST_ASSERT(!gmem__snp_vcpu_state_set_xsave(&s, x, 1024), "short");
+	ok(s.pkru == 0 && s.ymmh[0][0] == 0x60, "a PKRU beyond the buffer is absent");
+	ok(gmem__snp_vcpu_state_set_xsave(&s, x, 575) == -EINVAL &&
+	   gmem__snp_vcpu_state_set_xsave(NULL, x, 4096) == -EFAULT,
+	   "no XSAVE header: -EINVAL; NULL: -EFAULT");
+}
+
+/* On a real vCPU at reset: KVM_GET_XSAVE gives the MXCSR KVM puts in the
+ * VMSA (0x1F80); KVM_GET_FPU does not report it. */
+static void test_xsave_kvm(void)
+{
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC), vm = -1, vcpu = -1;
+	struct gmem__snp_vcpu_state s;
+	struct kvm_xsave *x = NULL;
+
+	if (kvm >= 0)
+		vm = ioctl(kvm, KVM_CREATE_VM, 0UL);
+	if (vm >= 0)
+		vcpu = ioctl(vm, KVM_CREATE_VCPU, 0UL);
+	x = calloc(1, sizeof(*x));
+	if (vcpu < 0 || !x || ioctl(vcpu, KVM_GET_XSAVE, x)) {
+		ok(1, "real vCPU: MXCSR from KVM_GET_XSAVE # SKIP no KVM vCPU (/dev/kvm)");
+	} else {
+		TEST_ASSERT(!gmem__snp_vcpu_state_set_xsave(&s, x->region, sizeof(x->region)),
+			    "xsave");
+		ok(s.fpu.mxcsr == 0x1f80 && s.fpu.fcw == 0x37f,
+		   "real vCPU at reset: KVM_GET_XSAVE gives FCW 0x%x, MXCSR 0x%x",
+		   s.fpu.fcw, s.fpu.mxcsr);
+	}
+	free(x);
+	if (vcpu >= 0)
+		close(vcpu);
+	if (vm >= 0)
+		close(vm);
+	if (kvm >= 0)
+		close(kvm);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -321,5 +406,7 @@ int main(void)
 	test_fpu();
 	test_host_flags_and_errors();
 	test_cpu_sig();
+	test_xsave();
+	test_xsave_kvm();
 	return done();
 }

@@ -4,11 +4,13 @@
  * test VM type, and pKVM.  The bytes stay in place; only the content mode
  * acts on them.  sw_protected deliberately scrambles on UNSPECIFIED, so that
  * nobody relies on what "no guarantee" happens to leave (KVM_X86_SW_PROTECTED_VM
- * in the series does the same).  pKVM share/unshare (pkvm_host_share_guest /
+ * in RFC v5 does the same; from v6 on KVM leaves the bytes alone, and so
+ * does the `upstream` policy).  pKVM share/unshare (pkvm_host_share_guest /
  * unshare hypercalls) changes stage-2 ownership, never contents.
  */
 #include "internal.h"
 #include "platform/platform.h"
+#include "policy.h"
 
 static void plain_convert(struct gmem *g, uint64_t off, uint64_t len,
 			  uint64_t mode)
@@ -19,7 +21,7 @@ static void plain_convert(struct gmem *g, uint64_t off, uint64_t len,
 static void scramble_convert(struct gmem *g, uint64_t off, uint64_t len,
 			     uint64_t mode)
 {
-	gmem__content_apply(g, off, len, mode, true);
+	gmem__content_apply(g, off, len, mode, g->vm->policy->scramble);
 }
 
 const struct gmem_platform gmem__plat_default = {

@@ -23,6 +23,7 @@
 #include <openssl/rand.h>
 
 #include "internal.h"
+#include "compat_api.h"
 #include "crypt.h"
 #include "platform/platform.h"
 #include "platform/snp_fw.h"

@@ -26,10 +26,11 @@ struct chain {
 };
 
 static void report(struct chain *c, unsigned type, uint64_t gpa,
-		   uint64_t npages, unsigned vcpu)
+		   uint64_t npages, unsigned vcpu, const uint8_t *vmsa)
 {
 	struct gmem__snp_measure_step st = {
 		.page_type = type, .gpa = gpa, .npages = npages, .vcpu = vcpu,
+		.vmsa = vmsa,
 	};
 
 	if (!c->in->step)
@@ -50,7 +51,7 @@ static int extend(struct chain *c, unsigned type, uint64_t gpa,
 		if (ret)
 			return ret;
 	}
-	report(c, type, gpa, npages, 0);
+	report(c, type, gpa, npages, 0, NULL);
 	return 0;
 }
 
@@ -155,7 +156,7 @@ static int vmsas(struct chain *c, const char **why)
 						     GMEM__SNP_VMSA_GPA);
 		if (ret)
 			return bad(why, ret, "building a VMSA failed");
-		report(c, GMEM_SNP_PAGE_VMSA, GMEM__SNP_VMSA_GPA, 1, i);
+		report(c, GMEM_SNP_PAGE_VMSA, GMEM__SNP_VMSA_GPA, 1, i, page);
 	}
 	return 0;
 }
@@ -178,7 +179,7 @@ int gmem__snp_measure(const struct gmem__snp_measure_in *in, uint8_t digest[48],
 		return bad(why, -EINVAL, "unknown VMM type");
 	if (in->ovmf_hash) {
 		memcpy(c.digest, in->ovmf_hash, 48);
-		report(&c, GMEM_SNP_PAGE_NORMAL, in->ovmf->gpa, in->ovmf->size / PAGE, 0);
+		report(&c, GMEM_SNP_PAGE_NORMAL, in->ovmf->gpa, in->ovmf->size / PAGE, 0, NULL);
 	} else {
 		ret = extend(&c, GMEM_SNP_PAGE_NORMAL, in->ovmf->gpa,
 			     in->ovmf->size / PAGE, in->ovmf->data);

@@ -233,6 +233,56 @@ int gmem__snp_vmsa_build(const struct gmem__snp_vcpu_state *s,
 	return 0;
 }
 
+/* ---- the XSAVE image ---------------------------------------------------- */
+
+#define XSAVE_HDR	512
+#define XSAVE_YMM	576	/* standard-format offsets (CPUID 0xD) */
+#define XSAVE_PKRU	2688
+#define XFEATURE_YMM	(1ULL << 2)
+#define XFEATURE_PKRU	(1ULL << 9)
+
+static uint64_t rd_le(const uint8_t *p, unsigned size)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < size; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+int gmem__snp_vcpu_state_set_xsave(struct gmem__snp_vcpu_state *s,
+				   const void *xsave, size_t len)
+{
+	const uint8_t *b = xsave;
+	struct kvm_fpu *f;
+	uint64_t bv;
+
+	if (!s || !xsave)
+		return -EFAULT;
+	if (len < XSAVE_YMM)
+		return -EINVAL;
+	f = &s->fpu;
+	memset(f, 0, sizeof(*f));
+	f->fcw = (uint16_t)rd_le(b + 0, 2);
+	f->fsw = (uint16_t)rd_le(b + 2, 2);
+	f->ftwx = b[4];
+	f->last_opcode = (uint16_t)rd_le(b + 6, 2);
+	f->last_ip = rd_le(b + 8, 8);
+	f->last_dp = rd_le(b + 16, 8);
+	f->mxcsr = (uint32_t)rd_le(b + 24, 4);
+	for (int i = 0; i < 8; i++)
+		memcpy(f->fpr[i], b + 32 + 16 * i, 16);
+	memcpy(f->xmm, b + 160, sizeof(f->xmm));
+	bv = rd_le(b + XSAVE_HDR, 8);
+	memset(s->ymmh, 0, sizeof(s->ymmh));
+	if ((bv & XFEATURE_YMM) && len >= XSAVE_YMM + sizeof(s->ymmh))
+		memcpy(s->ymmh, b + XSAVE_YMM, sizeof(s->ymmh));
+	s->pkru = 0;
+	if ((bv & XFEATURE_PKRU) && len >= XSAVE_PKRU + 4)
+		s->pkru = (uint32_t)rd_le(b + XSAVE_PKRU, 4);
+	return 0;
+}
+
 /* ---- the VMM's reset state -------------------------------------------- */
 
 int gmem__snp_vmm_parse(const char *name, enum gmem__snp_vmm *vmm)

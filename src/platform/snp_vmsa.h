@@ -20,6 +20,7 @@
 #ifndef GMEM_SNP_VMSA_H
 #define GMEM_SNP_VMSA_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "gmem/uapi.h"
@@ -54,12 +55,15 @@
  *              registers, cr0, cr3, cr4, efer.  cr2, cr8, apic_base and
  *              interrupt_bitmap are not part of the initial VMSA (KVM
  *              syncs CR2 into the VMCB only at VMRUN).
- *   fpu        KVM_GET_FPU: fcw, fsw, ftwx (the abridged FXSAVE tag byte),
- *              last_opcode, last_ip, last_dp, fpr[8] (80-bit registers in
- *              16-byte slots), xmm[16], mxcsr.
+ *   fpu        fcw, fsw, ftwx (the abridged FXSAVE tag byte), last_opcode,
+ *              last_ip, last_dp, fpr[8] (80-bit registers in 16-byte
+ *              slots), xmm[16], mxcsr.  Fill it (with ymmh and pkru) from
+ *              KVM_GET_XSAVE with gmem__snp_vcpu_state_set_xsave(): KVM_GET_FPU
+ *              never reports MXCSR (x86.c leaves kvm_fpu.mxcsr 0), while
+ *              KVM writes the real MXCSR into the VMSA.
  *   ymmh       The upper 128 bits of YMM0-15: the XSAVE YMM_Hi128
- *              component (KVM_GET_XSAVE, offset 576 in the standard
- *              format).  Zero when AVX state is absent.
+ *              component (offset 576 in the standard format).  Zero when
+ *              AVX state is absent.
  *   xcr0       KVM_GET_XCRS, XCR0 (KVM's reset value is 1).
  *   xss        MSR_IA32_XSS (KVM_GET_MSRS).
  *   pkru       The XSAVE PKRU component.
@@ -99,6 +103,18 @@ struct gmem__snp_vcpu_state {
  */
 int gmem__snp_vmsa_build(const struct gmem__snp_vcpu_state *s,
 			 uint64_t sev_features, uint8_t vmsa[GMEM__SNP_VMSA_SIZE]);
+
+/*
+ * Fill s->fpu, s->ymmh and s->pkru from a standard-format XSAVE image, the
+ * region of struct kvm_xsave as KVM_GET_XSAVE (or KVM_GET_XSAVE2) returns
+ * it: the legacy FXSAVE area (x87 control words, FIP/FDP in the 64-bit
+ * layout, MXCSR, ST0-7, XMM0-15), then, by XSTATE_BV, the YMM_Hi128
+ * component at 576 and PKRU at 2688; a component absent from XSTATE_BV is
+ * in its initial state, zero.  -EINVAL if len < 576 (no XSAVE header);
+ * components beyond len are taken as absent.
+ */
+int gmem__snp_vcpu_state_set_xsave(struct gmem__snp_vcpu_state *s,
+				   const void *xsave, size_t len);
 
 /* The VMMs whose reset state is modelled (sev-snp-measure's --vmm-type). */
 enum gmem__snp_vmm {

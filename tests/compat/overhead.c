@@ -2,7 +2,8 @@
 /*
  * The cost of the interposed calls on descriptors that are not
  * guest_memfds: ioctl(FIONREAD) on a pipe, fallocate on a memfd, mmap and
- * munmap of anonymous memory, close of a dup.  Prints ns per call (the best
+ * munmap of anonymous memory, close of a dup, open and close of /dev/null
+ * (the shim interposes open for /dev/sev).  Prints ns per call (the best
  * of several rounds) as "# cost NAME NS" for tests/compat.t, which runs it
  * with and without the shim and compares.  With the argument "user" only
  * the ioctl loop runs, longer: under tests/compat/stub_ioctl.c, which
@@ -49,6 +50,11 @@ static int op_mmap(void)
 static int op_close(void)
 {
 	return close(dup(pipefd[1]));
+}
+
+static int op_open(void)
+{
+	return close(open("/dev/null", O_RDONLY | O_CLOEXEC));
 }
 
 static double measure(int (*op)(void), long n)
@@ -123,6 +129,7 @@ int main(int argc, char **argv)
 		{ "fallocate", op_fallocate, 50000 },
 		{ "mmap+munmap", op_mmap, 20000 },
 		{ "dup+close", op_close, 50000 },
+		{ "open+close", op_open, 20000 },
 	};
 	int user = argc > 1 && !strcmp(argv[1], "user");
 

@@ -348,6 +348,11 @@ int main(void)
 		   r, err);
 		ok_ret(sev_cmd(e.vm, KVM_SEV_SNP_LAUNCH_UPDATE, NULL, e.sev, NULL), -EFAULT,
 		       "LAUNCH_UPDATE without its struct: EFAULT");
+		b = u;
+		err = 77;
+		r = update(e.vm, e.kvm, &b, &err);
+		ok(r == -EIO && err == 0 && b.gfn_start == u.gfn_start && b.len == u.len,
+		   "LAUNCH_UPDATE with a sev_fd that is not /dev/sev: EIO, nothing done");
 	}
 	ok_ret(update(e.vm, e.sev, &u, NULL), 0, "LAUNCH_UPDATE of 2 NORMAL pages");
 	ok(u.gfn_start == GPA_BASE / PG + 2 && u.len == 0 &&
@@ -359,6 +364,22 @@ int main(void)
 	err = 77;
 	ok(update(e.vm, e.sev, &u, &err) == -EIO && err == 0,
 	   "LAUNCH_UPDATE of a page already in the launch: EIO");
+	{
+		/* Its bytes are the launch's (ciphertext), not the second
+		 * source: the refused update left them alone. */
+		struct kvm_memory_attributes2 a = {
+			.offset = 0, .size = PG, .attributes = SHARED,
+			.flags = F_PRESERVE,
+		};
+		uint8_t seen[64];
+		int e2 = __set_attrs(e.gmem, &a);
+
+		memcpy(seen, e.shared, sizeof(seen));
+		ok(!e2 && memcmp(seen, src, sizeof(seen)),
+		   "the refused update did not overwrite the launched page (still ciphertext)");
+		a.attributes = PRIVATE;
+		TEST_ASSERT(!__set_attrs(e.gmem, &a), "back to private");
+	}
 	/* Pages 2..7 private, 8.. shared: a 8-page update stops after 6. */
 	u = (struct gmem_kvm_sev_snp_launch_update){
 		.gfn_start = GPA_BASE / PG + 2, .len = 8 * PG,
@@ -406,6 +427,8 @@ int main(void)
 
 	/* ---- LAUNCH_FINISH ---- */
 	ok_ret(finish(e.vm, e.sev, 1, NULL), -EINVAL, "LAUNCH_FINISH flags: EINVAL");
+	ok_ret(finish(e.vm, e.kvm, 0, NULL), -EBADF,
+	       "LAUNCH_FINISH with a sev_fd that is not /dev/sev: EBADF");
 	ok_ret(finish(e.vm, e.sev, 0, NULL), 0, "LAUNCH_FINISH");
 	ok(strlen(last_digest(log)) == 96, "the log ends the launch with its digest (%s)",
 	   digest);
@@ -420,6 +443,34 @@ int main(void)
 	ok(finish(e.vm, e.sev, 0, &err) == -EIO && err == SEV_RET_INVALID_GUEST_STATE,
 	   "LAUNCH_FINISH again: EIO, SEV_RET_INVALID_GUEST_STATE");
 	snp_vm_close(&e);
+
+	/* A vCPU being debugged, or with DR7 breakpoints, cannot be
+	 * launched (sev_es_sync_vmsa()). */
+	{
+		struct kvm_guest_debug dbg = { .control = KVM_GUESTDBG_ENABLE };
+		struct kvm_debugregs dr;
+		int v;
+
+		snp_vm(&e, 0);
+		v = ioctl(e.vm, KVM_CREATE_VCPU, 0);
+		TEST_ASSERT(v >= 0, "KVM_CREATE_VCPU");
+		TEST_ASSERT(!start(e.vm, e.sev, 0x30000, 0, NULL), "LAUNCH_START");
+		TEST_ASSERT(!ioctl(v, KVM_SET_GUEST_DEBUG, &dbg), "KVM_SET_GUEST_DEBUG");
+		ok_ret(finish(e.vm, e.sev, 0, NULL), -EINVAL,
+		       "LAUNCH_FINISH of a vCPU with KVM_SET_GUEST_DEBUG enabled: EINVAL");
+		dbg.control = 0;
+		TEST_ASSERT(!ioctl(v, KVM_SET_GUEST_DEBUG, &dbg), "KVM_SET_GUEST_DEBUG");
+		TEST_ASSERT(!ioctl(v, KVM_GET_DEBUGREGS, &dr), "KVM_GET_DEBUGREGS");
+		dr.dr7 = 0x401;
+		TEST_ASSERT(!ioctl(v, KVM_SET_DEBUGREGS, &dr), "KVM_SET_DEBUGREGS");
+		ok_ret(finish(e.vm, e.sev, 0, NULL), -EINVAL,
+		       "LAUNCH_FINISH of a vCPU with a DR7 breakpoint: EINVAL");
+		dr.dr7 = 0x400;
+		TEST_ASSERT(!ioctl(v, KVM_SET_DEBUGREGS, &dr), "KVM_SET_DEBUGREGS");
+		ok_ret(finish(e.vm, e.sev, 0, NULL), 0, "and once both are cleared, LAUNCH_FINISH");
+		close(v);
+		snp_vm_close(&e);
+	}
 
 	/* ---- the digest ---- */
 	launch(&e, 1, log, d1);

@@ -50,7 +50,11 @@ static inline void kvm_env_open(struct kvm_env *k)
 {
 	k->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	TEST_REQUIRE(k->kvm_fd >= 0, "/dev/kvm: %s", strerror(errno));
-	k->vm_fd = ioctl(k->kvm_fd, KVM_CREATE_VM, 0);
+	/* GMEM_COMPAT_VM_TYPE: the VM type (default 0); the series (v8)
+	 * converts only on VM types with private memory, e.g. 1. */
+	k->vm_fd = ioctl(k->kvm_fd, KVM_CREATE_VM,
+			 getenv("GMEM_COMPAT_VM_TYPE") ?
+			 strtoul(getenv("GMEM_COMPAT_VM_TYPE"), NULL, 0) : 0UL);
 	TEST_ASSERT(k->vm_fd >= 0, "KVM_CREATE_VM");
 	TEST_REQUIRE(ioctl(k->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_GUEST_MEMFD) > 0,
 		     "no KVM_CAP_GUEST_MEMFD");

@@ -56,6 +56,8 @@ int main(void)
 	   "software-protected VM: KVM_CAP_MEMORY_ATTRIBUTES = PRIVATE");
 	ok(cap(snp, KVM_CAP_READONLY_MEM) == 0,
 	   "SNP VM: no read-only memslots (KVM_CAP_READONLY_MEM = 0)");
+	ok(cap(snp, KVM_CAP_X86_SMM) == 0,
+	   "SNP VM: no SMM (KVM_CAP_X86_SMM = 0)");
 	ok(cap(vm, KVM_CAP_READONLY_MEM) == cap(kvm, KVM_CAP_READONLY_MEM),
 	   "default VM: the kernel's KVM_CAP_READONLY_MEM");
 	ok(cap(snp, KVM_CAP_USER_MEMORY) > 0, "other capabilities are the kernel's");
@@ -77,6 +79,43 @@ int main(void)
 	   "the kernel's EEXIST for the same vCPU id");
 	if (vcpu >= 0)
 		close(vcpu);
+
+	/* KVM_SET_MEMORY_ATTRIBUTES on the VM fd: the kernel's ENOTTY on a
+	 * default VM; on a software-protected one it converts the
+	 * guest_memfd behind the memslot. */
+	{
+		struct kvm_memory_attributes a = {
+			.address = 0x100000, .size = PG,
+			.attributes = KVM_MEMORY_ATTRIBUTE_PRIVATE,
+		};
+		struct kvm_userspace_memory_region2 r = {
+			.flags = KVM_MEM_GUEST_MEMFD, .guest_phys_addr = 0x100000,
+			.memory_size = 4 * PG,
+		};
+		int g = __gmem_create(sw, 4 * PG, GUEST_MEMFD_FLAG_MMAP |
+				      GUEST_MEMFD_FLAG_INIT_SHARED);
+		uint8_t *m = g >= 0 ? mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE,
+					   MAP_SHARED, g, 0) : MAP_FAILED;
+
+		errno = 0;
+		ok(ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, &a) == -1 && errno == ENOTTY,
+		   "default VM: KVM_SET_MEMORY_ATTRIBUTES is the kernel's ENOTTY (%s)",
+		   ename(errno));
+		TEST_ASSERT(m != MAP_FAILED, "guest_memfd of the software-protected VM");
+		r.userspace_addr = (uint64_t)(uintptr_t)m;
+		r.guest_memfd = (uint32_t)g;
+		TEST_ASSERT(!ioctl(sw, KVM_SET_USER_MEMORY_REGION2, &r), "memslot");
+		sigbus_catch();
+		ok(!ioctl(sw, KVM_SET_MEMORY_ATTRIBUTES, &a) && peek(m) == -1 &&
+		   peek(m + PG) == 0,
+		   "software-protected VM: KVM_SET_MEMORY_ATTRIBUTES(PRIVATE) on the VM fd "
+		   "makes the memslot's page private in the guest_memfd");
+		a.attributes = 0;
+		ok(!ioctl(sw, KVM_SET_MEMORY_ATTRIBUTES, &a) && peek(m) == 0,
+		   "and shared again");
+		munmap(m, 4 * PG);
+		close(g);
+	}
 
 	/* The platform follows the type: SNP refuses ZERO to-private. */
 	{

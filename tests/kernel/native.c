@@ -7,7 +7,9 @@
  * error_offset reach the caller unchanged and the library's attribute mirror
  * agrees with what the host view really does (SIGBUS exactly on private
  * pages); a long-term GUP pin (/sys/kernel/debug/gup_test) makes a
- * conversion to private fail with EAGAIN at the pinned page.
+ * conversion to private fail with EAGAIN at the pinned page; a real vCPU
+ * of the software-protected VM reads and writes the very pages the host
+ * wrote, across conversions, in place.
  * Skips outside such a kernel.
  */
 #include <fcntl.h>
@@ -18,7 +20,9 @@
 
 #include "core_common.h"
 #include "internal.h"
+#include "backend/kvm.h"
 #include "gmem/uapi.h"
+#include "kvm_vcpu.h"
 
 #define POL "upstream"
 #define PLAT "sw_protected"
@@ -406,6 +410,47 @@ static void test_injected(void)
 	core_teardown(&c);
 }
 
+/* ---- a real vCPU: the guest's view of the same pages ------------------ */
+
+static void test_vcpu(void)
+{
+	struct gmem_kvm_vm *kv;
+	struct core_ctx c;
+	struct vcpu v;
+	int ret, all = 1;
+
+	core_setup(&c, PLAT, POL, 4, MS);
+	ok_ret(gmem_bind(c.g, 0), 0, "bound to a memslot at GPA 0 (KVM_MEM_GUEST_MEMFD)");
+	kv = c.vm->backend_priv;
+	(void)ioctl(kv->vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000UL);
+	memcpy(c.host, vcpu_code, sizeof(vcpu_code));
+	for (unsigned i = 0; i < 64; i++)
+		c.host[PG + i] = (uint8_t)(0x40 + i);
+	ret = vcpu_create(&v, kv->kvm_fd, kv->vm_fd, 0);
+	if (ret) {
+		ok(1, "# SKIP no vCPU here: %s", strerror(-ret));
+		core_teardown(&c);
+		return;
+	}
+	for (unsigned i = 0; i < 64; i += 9)
+		all &= vcpu_read(&v, PG + i) == 0x40 + (int)i;
+	ok(all, "the vCPU reads (shared) what the host wrote");
+	ok_ret(core_conv(c.g, PG, PG, PRIV, 0), 0, "the data page to private");
+	all = 1;
+	for (unsigned i = 0; i < 64; i += 9)
+		all &= vcpu_read(&v, PG + i) == 0x40 + (int)i;
+	ok(all, "the vCPU's private access reads the same bytes: the conversion was in place");
+	ok_ret(vcpu_write(&v, PG + 3, 0x99), 0, "the vCPU writes the private page");
+	ok(core_sigbus_on_read(c.host + PG), "which the host cannot touch");
+	ok_ret(core_conv(c.g, PG, PG, 0, 0), 0, "back to shared");
+	ok(c.host[PG + 3] == 0x99 && c.host[PG + 4] == 0x44,
+	   "the host reads the guest's byte in place (0x%02x)", c.host[PG + 3]);
+	ok_ret(gmem_punch_hole(c.g, PG, PG), 0, "punch the data page");
+	ok(vcpu_read(&v, PG + 3) == 0, "the vCPU reads zero");
+	vcpu_destroy(&v);
+	core_teardown(&c);
+}
+
 int main(void)
 {
 	const char *why = NULL;
@@ -423,5 +468,6 @@ int main(void)
 	test_pins();
 	test_threads();
 	test_injected();
+	test_vcpu();
 	return done();
 }
