@@ -18,6 +18,7 @@
 #define L1_SIZE  32768U			/* 32 Mi descriptors */
 
 static struct compat_obj **fdtab[L1_SIZE];
+static unsigned l1_top;			/* chunks [0, l1_top) may exist */
 
 pthread_rwlock_t compat_fd_lock = PTHREAD_RWLOCK_INITIALIZER;
 
@@ -48,6 +49,8 @@ int compat_fd_set(int fd, struct compat_obj *o)
 		if (!chunk)
 			return -ENOMEM;
 		__atomic_store_n(&fdtab[u >> L2_BITS], chunk, __ATOMIC_RELEASE);
+		if ((u >> L2_BITS) >= l1_top)
+			l1_top = (u >> L2_BITS) + 1;
 	}
 	__atomic_store_n(&chunk[u & (L2_SIZE - 1)], o, __ATOMIC_RELEASE);
 	return 0;
@@ -69,7 +72,7 @@ void compat_fd_clear(int fd)
 
 void compat_fd_each(void (*fn)(struct compat_obj *o, void *arg), void *arg)
 {
-	for (unsigned i = 0; i < L1_SIZE; i++) {
+	for (unsigned i = 0; i < l1_top; i++) {
 		struct compat_obj **chunk = fdtab[i];
 
 		for (unsigned j = 0; chunk && j < L2_SIZE; j++)
