@@ -66,6 +66,7 @@ struct msg {
 struct child {
 	int sock;		/* the parent's end */
 	int pidfd;		/* -1 until the hello, or without pidfds */
+	pid_t pid;		/* from the hello */
 	bool hello;		/* the first message was read */
 	bool dead;
 };
@@ -161,9 +162,14 @@ static void wait_gone(int pidfd)
 /* A live child that cannot be told: it must not go on. */
 static void kill_child(struct child *k)
 {
-	if (k->pidfd >= 0 &&
-	    !syscall(SYS_pidfd_send_signal, k->pidfd, SIGKILL, NULL, 0))
-		wait_gone(k->pidfd);
+	if (k->pidfd >= 0) {
+		if (!syscall(SYS_pidfd_send_signal, k->pidfd, SIGKILL, NULL, 0))
+			wait_gone(k->pidfd);
+	} else if (k->pid > 0) {
+		/* No pidfd (before Linux 5.3): a live child of this process,
+		 * not reaped, so the pid is still its own. */
+		kill(k->pid, SIGKILL);
+	}
 	k->dead = true;
 }
 
@@ -200,6 +206,7 @@ static void read_hello(struct child *k)
 		k->dead = true;
 		return;
 	}
+	k->pid = (pid_t)m.off;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
 		    c->cmsg_len == CMSG_LEN(sizeof(int)))
@@ -353,10 +360,12 @@ static void hello(int sock)
 		close(pidfd);
 }
 
-/* The child's listener: every change of the parent, forwarded to this
- * process's own children, applied here, acknowledged.  The parent gone
- * (end of file), nothing changes any more: the mappings stay as they
- * are. */
+/* The child's listener: every change of the parent, applied here (and
+ * forwarded to this process's own children), acknowledged.  The parent
+ * gone (end of file, or the acknowledgement cannot be sent), nothing
+ * changes any more: the mappings stay as they are.  A channel that fails
+ * otherwise would leave this process reading what the parent may make
+ * private: it ends. */
 static void *listen_up(void *arg)
 {
 	int sock = (int)(intptr_t)arg;
@@ -369,8 +378,12 @@ static void *listen_up(void *arg)
 		n = recv(sock, &m, sizeof(m), 0);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n != (ssize_t)sizeof(m) || m.type != MSG_CHANGE)
+		if (n == 0 || (n < 0 && errno == ECONNRESET))
 			break;
+		if (n != (ssize_t)sizeof(m) || m.type != MSG_CHANGE) {
+			kill(getpid(), SIGKILL);
+			break;
+		}
 		c = (struct gmem_follow_change){
 			.dev = m.dev, .ino = m.ino, .off = m.off, .len = m.len,
 			.to_private = m.to_private,
@@ -379,7 +392,10 @@ static void *listen_up(void *arg)
 		applier(&c);
 		pthread_mutex_unlock(&fork_lock);
 		m.type = MSG_ACK;
-		if (send(sock, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m))
+		do
+			n = send(sock, &m, sizeof(m), MSG_NOSIGNAL);
+		while (n < 0 && errno == EINTR);
+		if (n != (ssize_t)sizeof(m))
 			break;
 	}
 	return NULL;
