@@ -348,6 +348,11 @@ static char follow_step(struct gmem *g, uint8_t *host, char n)
 		if (core_try_read(host + 8 * PG, &b, 1))
 			bad |= 1;
 		break;
+	case 7:	/* a refused conversion of pages 12-13 changed nothing */
+		if (core_try_read(host + 12 * PG, &b, 1) ||
+		    core_try_read(host + 13 * PG, &b, 1) || b != 0x11)
+			bad |= 1;
+		break;
 	case 6:	/* the child's own conversion of page 10 (private in the
 		 * parent) to shared */
 		if (core_conv(g, 10 * PG, PG, 0, CP) ||
@@ -415,6 +420,11 @@ static void test_fork_follow(const char *be)
 	   "%s: fork(): the parent converts a page to private: SIGBUS on read and write in the child", be);
 	TEST_ASSERT(!core_conv(c.g, 8 * PG, PG, 0, CZ), "conv 8 back");
 	ok(step(down[1], up[0], 3) == 0, "%s: fork(): converted back, the child reads it", be);
+	TEST_ASSERT(!gmem_pin(c.g, 13 * PG), "pin");
+	ok(core_conv(c.g, 12 * PG, 2 * PG, PRIV, CP) == -EAGAIN &&
+	   step(down[1], up[0], 7) == 0,
+	   "%s: fork(): a refused conversion (a pinned page) changes nothing in the child", be);
+	TEST_ASSERT(!gmem_unpin(c.g, 13 * PG), "unpin");
 	TEST_ASSERT(!core_conv(c.g, 10 * PG, PG, PRIV, CP), "conv 10");
 	ok(step(down[1], up[0], 6) == 0,
 	   "%s: fork(): the child's own conversion to shared does not show it the parent's private page", be);
