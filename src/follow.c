@@ -266,19 +266,11 @@ static void await_ack(struct child *k)
 		kill_child(k);
 }
 
-void gmem__follow_send(const struct gmem_follow_change *c)
+/* The registry without its dead children; reg_lock held. */
+static void sweep(void)
 {
-	struct msg m = {
-		.type = MSG_CHANGE, .to_private = c->to_private,
-		.dev = c->dev, .ino = c->ino, .off = c->off, .len = c->len,
-	};
 	size_t i, j;
 
-	pthread_mutex_lock(&reg_lock);
-	for (i = 0; i < nkids; i++)
-		tell(&kids[i], &m);
-	for (i = 0; i < nkids; i++)
-		await_ack(&kids[i]);
 	for (i = j = 0; i < nkids; i++) {
 		if (kids[i].dead)
 			forget(&kids[i]);
@@ -287,6 +279,37 @@ void gmem__follow_send(const struct gmem_follow_change *c)
 	}
 	nkids = j;
 	__atomic_store_n(&nr_kids, (int)nkids, __ATOMIC_RELEASE);
+}
+
+/* A process that forks often and converts seldom (children that exec,
+ * or exit) keeps no descriptor of a child that is gone: each fork drops
+ * the children whose end of the channel closed. */
+static void prune(void)
+{
+	for (size_t i = 0; i < nkids; i++) {
+		struct pollfd p = { .fd = kids[i].sock, .events = POLLRDHUP };
+
+		if (poll(&p, 1, 0) > 0 &&
+		    (p.revents & (POLLHUP | POLLRDHUP | POLLERR)))
+			kids[i].dead = true;
+	}
+	sweep();
+}
+
+void gmem__follow_send(const struct gmem_follow_change *c)
+{
+	struct msg m = {
+		.type = MSG_CHANGE, .to_private = c->to_private,
+		.dev = c->dev, .ino = c->ino, .off = c->off, .len = c->len,
+	};
+	size_t i;
+
+	pthread_mutex_lock(&reg_lock);
+	for (i = 0; i < nkids; i++)
+		tell(&kids[i], &m);
+	for (i = 0; i < nkids; i++)
+		await_ack(&kids[i]);
+	sweep();
 	pthread_mutex_unlock(&reg_lock);
 }
 
@@ -301,6 +324,8 @@ void gmem__follow_prepare(bool want)
 {
 	pthread_mutex_lock(&reg_lock);
 	preparing = true;
+	if (nkids)
+		prune();
 	if (!want)
 		return;
 	if (nkids == kids_cap) {

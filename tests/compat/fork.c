@@ -4,15 +4,16 @@
  * made by fork() reads and writes the shared pages it inherited; once the
  * parent converts a page to private the child gets SIGBUS on it (read and
  * write), and reads it again once the parent converts it back; so does a
- * grandchild; a child that exited does not hold up the parent's
- * conversions; a mapping the child makes later follows the parent too; a
- * child's own conversion to shared never shows it a page the parent holds
- * private; a child made with a raw syscall(SYS_fork) never reads a private
- * byte.
+ * grandchild; a child that exited holds up none of the parent's
+ * conversions, and the parent keeps no descriptor for it; a mapping the
+ * child makes later follows the parent too; a child's own conversion to
+ * shared never shows it a page the parent holds private; a child made
+ * with a raw syscall(SYS_fork) never reads a private byte.
  *
  * The parent drives one child at a time over a pair of pipes and prints
  * every test point itself.
  */
+#include <dirent.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -92,6 +93,18 @@ static void serve(void)
 		xwrite(from_child[1], &r, sizeof(r));
 	}
 	_exit(2);
+}
+
+static int nr_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	TEST_ASSERT(d, "/proc/self/fd");
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
 }
 
 static int ask(char op, int page, int val)
@@ -224,6 +237,21 @@ int main(void)
 	set_attrs(gfd, 4 * PG, PG, SHARED, 0);
 	ok(1, "... and another one exited unreaped: the parent's conversions go on");
 	ok(waitpid(early, &st, 0) == early, "the early child is reaped afterwards");
+	{
+		int before = nr_fds(), grew;
+
+		for (int i = 0; i < 64; i++) {
+			pid_t p = fork();
+
+			TEST_ASSERT(p >= 0, "fork");
+			if (p == 0)
+				_exit(0);
+			TEST_ASSERT(waitpid(p, &st, 0) == p, "waitpid");
+		}
+		grew = nr_fds() - before;
+		ok(grew <= 2, "64 children that exited: the parent keeps no descriptor of them (%d more)",
+		   grew);
+	}
 
 	/* a raw fork runs no handler: no mapping at all */
 	set_attrs(gfd, 5 * PG, PG, PRIVATE, 0);
