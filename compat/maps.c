@@ -461,11 +461,9 @@ static void cover_or_die(struct compat_file *f, uint64_t s, uint64_t e)
  * children. */
 static void follow_file(struct compat_file *f, const struct gmem_follow_change *c)
 {
-	uint64_t s = c->off, e = c->off + c->len;
+	uint64_t s, e;
 
-	if (e > f->size || e < s)
-		e = f->size;
-	if (s >= e)
+	if (!gmem__follow_clip(c, f->size, &s, &e))
 		return;
 	if (c->to_private) {
 		if (!f->told || gmem__follow_told_set(f->told, s, e, true))

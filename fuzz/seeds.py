@@ -209,6 +209,22 @@ def tdx_seeds():
     return s
 
 
+def follow_msg(off, length, private, mtype=2, dev=0, ino=0):
+    return struct.pack("<IIQQQQ", mtype, 1 if private else 0, dev, ino,
+                       off * 4096, length * 4096)
+
+
+def follow_seeds():
+    s = {}
+    s["one-page"] = bytes([7]) + follow_msg(0, 1, True)
+    s["back-and-forth"] = bytes([15]) + follow_msg(2, 4, True) + \
+        follow_msg(3, 1, False) + follow_msg(0, 16, False)
+    s["past-end"] = bytes([3]) + follow_msg(2, 8, True) + follow_msg(9, 1, True)
+    s["malformed"] = bytes([3]) + follow_msg(0, 0, True) + \
+        follow_msg(0, 1, True, mtype=3) + follow_msg(0, 1, True)[:20]
+    return s
+
+
 def write(target, seeds):
     d = os.path.join("fuzz", "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -222,3 +238,4 @@ if __name__ == "__main__":
     write("fuzz_cpuid", cpuid_seeds())
     write("fuzz_ovmf", ovmf_seeds())
     write("fuzz_tdx", tdx_seeds())
+    write("fuzz_follow", follow_seeds())

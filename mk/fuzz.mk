@@ -28,7 +28,7 @@ FUZZ_SAN     := fuzzer-no-link,address,undefined
 # The sanitized library comes from this Makefile run with these settings.
 FUZZ_LIBDIR  := build-$(subst $(comma),-,$(FUZZ_SAN))
 FUZZ_OUT     ?= build-fuzz
-FUZZ_ALL     := fuzz_api fuzz_cpuid fuzz_sev fuzz_ovmf fuzz_tdx $(if $(SCN_SRC),fuzz_scenario)
+FUZZ_ALL     := fuzz_api fuzz_cpuid fuzz_sev fuzz_ovmf fuzz_tdx fuzz_follow $(if $(SCN_SRC),fuzz_scenario)
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_CFLAGS  := -std=gnu11 $(WARN) -O1 -g -fno-omit-frame-pointer \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -38,6 +38,7 @@ FUZZ_MAXLEN_fuzz_cpuid    := 3088
 FUZZ_MAXLEN_fuzz_ovmf     := 16384
 FUZZ_MAXLEN_fuzz_scenario := 4096
 FUZZ_MAXLEN_fuzz_tdx      := 1024
+FUZZ_MAXLEN_fuzz_follow   := 1024
 # The shim's TDX struct checks, compiled into the target.
 FUZZ_EXTRA_fuzz_tdx       := compat/tdx_params.c
 # The shim's CPUID policy of the SEV-SNP launch (compat/sev_cpuid.c).
@@ -87,6 +88,7 @@ fuzz: fuzz-build
 				fuzz_ovmf) echo $(FUZZ_MAXLEN_fuzz_ovmf);; \
 				fuzz_tdx) echo $(FUZZ_MAXLEN_fuzz_tdx);; \
 				fuzz_sev) echo $(FUZZ_MAXLEN_fuzz_sev);; \
+				fuzz_follow) echo $(FUZZ_MAXLEN_fuzz_follow);; \
 				*) echo $(FUZZ_MAXLEN_fuzz_scenario);; esac) \
 			-artifact_prefix=$(FUZZ_OUT)/artifacts/$$t- \
 			$(FUZZ_OUT)/corpus/$$t fuzz/corpus/$$t \

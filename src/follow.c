@@ -63,6 +63,8 @@ struct msg {
 	uint64_t dev, ino, off, len;
 };
 
+_Static_assert(sizeof(struct msg) == GMEM_FOLLOW_MSG_MAX, "message size");
+
 struct child {
 	int sock;		/* the parent's end */
 	int pidfd;		/* -1 until the hello, or without pidfds */
@@ -119,6 +121,44 @@ int gmem__follow_ident(int fd, uint64_t *dev, uint64_t *ino)
 	*dev = (uint64_t)st.st_dev;
 	*ino = (uint64_t)st.st_ino;
 	return 0;
+}
+
+/* ---- messages ------------------------------------------------------------ */
+
+size_t gmem__follow_encode(const struct gmem_follow_change *c, void *buf)
+{
+	struct msg m = {
+		.type = MSG_CHANGE, .to_private = c->to_private,
+		.dev = c->dev, .ino = c->ino, .off = c->off, .len = c->len,
+	};
+
+	memcpy(buf, &m, sizeof(m));
+	return sizeof(m);
+}
+
+int gmem__follow_decode(const void *buf, size_t n, struct gmem_follow_change *c)
+{
+	struct msg m;
+
+	if (n != sizeof(m))
+		return -EINVAL;
+	memcpy(&m, buf, sizeof(m));
+	if (m.type != MSG_CHANGE || m.to_private > 1 || !m.len ||
+	    (m.off | m.len) % GMEM_FOLLOW_PAGE || m.off + m.len < m.off)
+		return -EINVAL;
+	*c = (struct gmem_follow_change){
+		.dev = m.dev, .ino = m.ino, .off = m.off, .len = m.len,
+		.to_private = m.to_private,
+	};
+	return 0;
+}
+
+bool gmem__follow_clip(const struct gmem_follow_change *c, uint64_t size,
+		       uint64_t *start, uint64_t *end)
+{
+	*start = c->off;
+	*end = c->off + c->len < size ? c->off + c->len : size;
+	return *start < *end;
 }
 
 /* ---- the parent's attributes, in a child ------------------------------- */
@@ -298,12 +338,10 @@ static void prune(void)
 
 void gmem__follow_send(const struct gmem_follow_change *c)
 {
-	struct msg m = {
-		.type = MSG_CHANGE, .to_private = c->to_private,
-		.dev = c->dev, .ino = c->ino, .off = c->off, .len = c->len,
-	};
+	struct msg m;
 	size_t i;
 
+	gmem__follow_encode(c, &m);
 	pthread_mutex_lock(&reg_lock);
 	for (i = 0; i < nkids; i++)
 		tell(&kids[i], &m);
@@ -405,14 +443,10 @@ static void *listen_up(void *arg)
 			continue;
 		if (n == 0 || (n < 0 && errno == ECONNRESET))
 			break;
-		if (n != (ssize_t)sizeof(m) || m.type != MSG_CHANGE) {
+		if (n < 0 || gmem__follow_decode(&m, (size_t)n, &c)) {
 			kill(getpid(), SIGKILL);
 			break;
 		}
-		c = (struct gmem_follow_change){
-			.dev = m.dev, .ino = m.ino, .off = m.off, .len = m.len,
-			.to_private = m.to_private,
-		};
 		pthread_mutex_lock(&fork_lock);
 		applier(&c);
 		pthread_mutex_unlock(&fork_lock);

@@ -23,11 +23,28 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <stddef.h>
+
+#define GMEM_FOLLOW_PAGE 4096ULL
+/* A message on the channel is at most this long. */
+#define GMEM_FOLLOW_MSG_MAX 40
+
 struct gmem_follow_change {
 	uint64_t dev, ino;	/* the file */
 	uint64_t off, len;	/* the range (whole pages) */
 	bool to_private;
 };
+
+/* A change as sent (buf holds GMEM_FOLLOW_MSG_MAX bytes): its length. */
+size_t gmem__follow_encode(const struct gmem_follow_change *c, void *buf);
+/* n bytes received: 0 and *c for a well-formed change (whole pages, not
+ * empty, no overflow), else -EINVAL (the listener then ends the process:
+ * it can no longer follow). */
+int  gmem__follow_decode(const void *buf, size_t n, struct gmem_follow_change *c);
+/* [*start, *end): the part of c inside a file of size bytes; false if
+ * none. */
+bool gmem__follow_clip(const struct gmem_follow_change *c, uint64_t size,
+		       uint64_t *start, uint64_t *end);
 
 /* Called in the child's listener thread: make every mapping of the file
  * in this process follow the change (to_private: covered, to shared:

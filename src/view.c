@@ -740,11 +740,9 @@ static void cover_or_die(struct gmem *g, uint64_t off, uint64_t len)
 
 static void follow_view(struct gmem *g, const struct gmem_follow_change *c)
 {
-	uint64_t s = c->off, e = c->off + c->len;
+	uint64_t s, e;
 
-	if (e > g->size || e < s)
-		e = g->size;
-	if (s >= e)
+	if (!gmem__follow_clip(c, g->size, &s, &e))
 		return;
 	if (c->to_private) {
 		struct gmem_follow_change fwd = *c;
