@@ -8,12 +8,15 @@
  * conversions, and the parent keeps no descriptor for it; a mapping the
  * child makes later follows the parent too; a child's own conversion to
  * shared never shows it a page the parent holds private; a child made
- * with a raw syscall(SYS_fork) never reads a private byte.
+ * with a raw syscall(SYS_fork) never reads a private byte; children
+ * forked while another thread converts never read the page while it is
+ * private.
  *
  * The parent drives one child at a time over a pair of pipes and prints
  * every test point itself.
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -173,6 +176,78 @@ static int raw_child_reads(int page)
 	return r;
 }
 
+/*
+ * Conversions racing with forks: a thread of the parent converts page 6
+ * to private and back; *gen is odd from after the conversion to private
+ * returned to before the conversion to shared starts.  Children forked
+ * meanwhile read the page in a loop: a read that starts and ends with the
+ * same odd *gen ran while the page was private, and must raise SIGBUS.
+ */
+struct race {
+	int gen;		/* atomic */
+	int stop;		/* atomic */
+};
+
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_SEQ_CST)
+#define BUMP(x) __atomic_add_fetch(&(x), 1, __ATOMIC_SEQ_CST)
+
+static struct race *race;
+
+static void *converter(void *arg)
+{
+	(void)arg;
+	while (!LOAD(race->stop)) {
+		set_attrs(gfd, 6 * PG, PG, PRIVATE, 0);
+		BUMP(race->gen);
+		for (volatile int k = 0; k < 10000; k++)
+			;	/* a window for the children's reads */
+		BUMP(race->gen);
+		set_attrs(gfd, 6 * PG, PG, SHARED, 0);
+	}
+	return NULL;
+}
+
+static int racing_child(void)
+{
+	int start = LOAD(race->gen), bad = 0;
+
+	/* Until the parent converted 20 more times each way. */
+	while (!bad && LOAD(race->gen) - start < 40) {
+		int before = LOAD(race->gen), v = peek(mem + 6 * PG);
+
+		bad = v >= 0 && (before & 1) && LOAD(race->gen) == before;
+	}
+	return bad;
+}
+
+static void test_race(void)
+{
+	int st, bad = 0, done_children = 0;
+	pthread_t t;
+
+	race = mmap(NULL, sizeof(*race), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(race != MAP_FAILED, "mmap");
+	TEST_ASSERT(!pthread_create(&t, NULL, converter, NULL), "pthread_create");
+	for (int i = 0; i < 16; i++) {
+		pid_t p = fork();
+
+		TEST_ASSERT(p >= 0, "fork");
+		if (p == 0)
+			_exit(racing_child());
+		if (waitpid(p, &st, 0) == p && WIFEXITED(st)) {
+			done_children++;
+			bad |= WEXITSTATUS(st);
+		}
+	}
+	__atomic_store_n(&race->stop, 1, __ATOMIC_SEQ_CST);
+	pthread_join(t, NULL);
+	ok(done_children == 16 && !bad,
+	   "16 children forked while another thread converts: none reads the page while it is private (%d rounds)",
+	   LOAD(race->gen) / 2);
+	munmap(race, sizeof(*race));
+}
+
 int main(void)
 {
 	struct kvm_env k;
@@ -252,6 +327,8 @@ int main(void)
 		ok(grew <= 2, "64 children that exited: the parent keeps no descriptor of them (%d more)",
 		   grew);
 	}
+
+	test_race();
 
 	/* a raw fork runs no handler: no mapping at all */
 	set_attrs(gfd, 5 * PG, PG, PRIVATE, 0);
