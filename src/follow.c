@@ -394,7 +394,7 @@ void gmem__follow_parent(void)
 	pthread_mutex_unlock(&fork_lock);
 }
 
-static void hello(int sock)
+static bool hello(int sock)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -404,6 +404,7 @@ static void hello(int sock)
 	struct iovec iov = { &m, sizeof(m) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	bool ok;
 
 	if (pidfd >= 0) {
 		struct cmsghdr *c;
@@ -417,10 +418,12 @@ static void hello(int sock)
 		c->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(c), &pidfd, sizeof(int));
 	}
-	/* A datagram this small always fits an empty socket's buffer. */
-	(void)sendmsg(sock, &mh, MSG_NOSIGNAL);
+	/* The parent reads this before it sends anything: without it, the
+	 * child cannot follow. */
+	ok = sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(m);
 	if (pidfd >= 0)
 		close(pidfd);
+	return ok;
 }
 
 /* The child's listener: every change of the parent, applied here (and
@@ -482,7 +485,11 @@ bool gmem__follow_child(void)
 	close(pair[0]);
 	up = pair[1];
 	pair[0] = pair[1] = -1;
-	hello(up);
+	if (!hello(up)) {
+		close(up);	/* the parent sees the end of file */
+		up = -1;
+		return false;
+	}
 	return true;
 }
 
