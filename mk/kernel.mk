@@ -26,15 +26,14 @@ $(BUILD)/tests/kernel/%: tests/kernel/%.c $(wildcard tests/*.h) $(STATIC)
 # The core suite runs on the emulated and kvm backends as on the host;
 # tests/kernel/ has the native backend's suite and the differential runs.
 # The series kernel's config has no CONFIG_USERFAULTFD: host views use
-# covers only (GMEM_VIEW_NO_MARKERS tells core_hostview not to expect
-# poison markers).
+# covers only there.
 KERNEL_RUN ?= \
 	gmemctl_probe=gmemctl.static:probe \
 	native=tests/kernel/native \
 	diff=tests/kernel/diff:GMEM_DIFF_SEEDS=100 \
 	core_lifecycle=tests/core_lifecycle \
 	core_convert=tests/core_convert \
-	core_hostview=tests/core_hostview:GMEM_VIEW_NO_MARKERS=1 \
+	core_hostview=tests/core_hostview \
 	core_policy=tests/core_policy \
 	core_model=tests/core_model:GMEM_MODEL_OPS=300 \
 	core_threads=tests/core_threads \
