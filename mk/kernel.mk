@@ -22,6 +22,12 @@ $(BUILD)/tests/kernel/%: tests/kernel/%.c $(wildcard tests/*.h) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(STATIC) $(LDLIBS) -lm
 
+# Started by /init before the programs (see the file).
+KHOLD := $(BUILD)/tests/kernel/helpers/hold_vm
+$(KHOLD): tests/kernel/helpers/hold_vm.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $<
+
 # The programs run in the guest: name=path-in-KBUILD[:ENV=VALUE,...].
 # The core suite runs on the emulated and kvm backends as on the host;
 # tests/kernel/ has the native backend's suite and the differential runs.
@@ -67,7 +73,7 @@ $(BUILD)/compat-progs/%: tests/compat/%.c tests/compat/uapi_test.h tests/tap.h i
 	$(CC) $(KCOMPAT_CFLAGS) -o $@ $<
 
 .PHONY: check-kernel kernel-progs
-kernel-progs: $(KTESTS) $(addprefix $(BUILD)/,$(KERNEL_PROGS)) \
+kernel-progs: $(KTESTS) $(KHOLD) $(addprefix $(BUILD)/,$(KERNEL_PROGS)) \
 	$(KCOMPAT:%=$(BUILD)/compat-progs/%) $(COMPAT_SO)
 
 # gmemctl's own link line takes no CFLAGS: a static one for the guest.
