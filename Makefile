@@ -104,10 +104,18 @@ check: all $(CHECK_EXTRA)
 	GMEM_CC="$(CC)" GMEM_SANFLAGS="$(SANFLAGS)" \
 	prove --exec "$(CURDIR)/tests/run-test" -j$(PROVE_JOBS) $(TESTS) tests/*.t
 
+# Examples written against the kernel uAPI alone (no libgmem) run with
+# libgmem-compat preloaded, its log on stderr.
+UAPI_EXAMPLES := tdx_launch
 demo: all
 	$(GMEMCTL) probe
 	@if $(GMEMCTL) help demo >/dev/null 2>&1; then $(GMEMCTL) demo; fi
-	@for e in $(EXAMPLES); do echo "== $$e"; $$e || exit 1; done
+	@for e in $(EXAMPLES); do echo "== $$e"; \
+		case " $(UAPI_EXAMPLES) " in \
+		*" $$(basename $$e) "*) GMEM_COMPAT_POLICY=upstream GMEM_COMPAT_LOG=/dev/stderr \
+			LD_PRELOAD=$(abspath $(COMPAT_SO)) $$e || exit 1 ;; \
+		*) $$e || exit 1 ;; \
+		esac; done
 
 bench: all $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; QUICK=$(QUICK) $$b || exit 1; done

@@ -46,6 +46,7 @@ struct compat_obj {
 };
 
 struct compat_vm;
+struct compat_vcpu;
 
 /* A capability whose answer on a VM of some type differs from the kernel's
  * answer on the default VM underneath. */
@@ -68,6 +69,11 @@ struct compat_vm_type {
 	/* KVM_MEMORY_ENCRYPT_OP on the VM fd: 0 or -errno; NULL: the
 	 * kernel's answer for the default VM underneath. */
 	int (*encrypt_op)(struct compat_vm *cvm, void *arg);
+	/* KVM_MEMORY_ENCRYPT_OP on one of its vCPU fds (NULL: the kernel's
+	 * answer for the vCPU underneath), called with compat_fd_lock read. */
+	int (*vcpu_encrypt_op)(struct compat_vcpu *v, void *arg);
+	/* May KVM_CREATE_VCPU go on now?  0 or -errno (NULL: yes). */
+	int (*vcpu_precreate)(struct compat_vm *cvm);
 	/* Per-VM state of the row's handlers: made at KVM_CREATE_VM,
 	 * freed with the VM (either may be NULL). */
 	int  (*vm_init)(struct compat_vm *cvm);
@@ -161,6 +167,13 @@ int  compat_sev_vm_init(struct compat_vm *cvm);
 void compat_sev_vm_fini(struct compat_vm *cvm);
 /* GMEM_COMPAT_LOG: one line per call (a newline is added). */
 void compat_sev_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- TDX (tdx.c) -------------------------------------------------------- */
+int  compat_tdx_encrypt_op(struct compat_vm *cvm, void *arg);
+int  compat_tdx_vcpu_encrypt_op(struct compat_vcpu *v, void *arg);
+int  compat_tdx_vcpu_precreate(struct compat_vm *cvm);
+int  compat_tdx_vm_init(struct compat_vm *cvm);
+void compat_tdx_vm_fini(struct compat_vm *cvm);
 
 /* ---- /dev/sev (sevdev.c) ------------------------------------------------ */
 int  compat_sevdev_ioctl(unsigned long req, void *arg);

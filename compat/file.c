@@ -219,19 +219,23 @@ static long content_modes(struct gmem_vm *vm)
 		      (GMEM_CONTENT_ZERO | GMEM_CONTENT_PRESERVE));
 }
 
-/* The series' capabilities: the attributes KVM_SET_MEMORY_ATTRIBUTES2
- * takes, and the content flags accepted in some direction in this phase
- * (0 when the policy has none).  Per-direction refusals are EOPNOTSUPP. */
+/* The series' capabilities under the numbers of the policy's revision
+ * (src/policy.c): the attributes KVM_SET_MEMORY_ATTRIBUTES2 takes, and the
+ * content flags accepted in some direction in this phase (0 when the
+ * policy has none; per-direction refusals are EOPNOTSUPP).  Any other
+ * number, 249 under `upstream` included, is the kernel's. */
 long compat_check_extension(int fd, long cap, bool *handled)
 {
 	struct compat_obj *o;
+	int answer;
 	long r;
 
-	*handled = cap == KVM_CAP_MEMORY_ATTRIBUTES2 ||
-		   cap == KVM_CAP_GUEST_MEMFD_CONTENT_MODES;
-	if (cap == KVM_CAP_MEMORY_ATTRIBUTES2)
+	answer = gmem__compat_policy_cap(env_or("GMEM_COMPAT_POLICY", "seed"),
+					 cap);
+	*handled = answer > 0;
+	if (answer == 1)		/* GMEM_CAP_ATTRIBUTES */
 		return KVM_MEMORY_ATTRIBUTE_PRIVATE;
-	if (cap != KVM_CAP_GUEST_MEMFD_CONTENT_MODES)
+	if (answer != 2)		/* GMEM_CAP_ZERO, or the kernel's */
 		return 0;
 	pthread_rwlock_rdlock(&compat_fd_lock);
 	o = compat_fd_get(fd);
@@ -261,7 +265,9 @@ static bool refused(const struct compat_file *f,
 	if (!a->size || a->offset % PG || a->size % PG ||
 	    a->offset + a->size < a->offset || a->offset + a->size > f->size ||
 	    (a->attributes & ~GMEM_ATTR_PRIVATE) || (a->flags & ~content) ||
-	    a->flags == content || a->error_offset)
+	    a->flags == content ||
+	    (a->error_offset && !gmem__compat_policy_error_offset_in(
+					gmem_vm_policy(f->cvm->vm))))
 		return true;
 	for (size_t i = 0; i < sizeof(a->reserved) / sizeof(a->reserved[0]); i++)
 		if (a->reserved[i])
@@ -337,6 +343,28 @@ int compat_file_convert(struct compat_file *f, uint64_t off, uint64_t size,
 /* ---- memslots ------------------------------------------------------------ */
 
 /*
+ * The series' kernel checks a guest_memfd binding (kvm_gmem_bind()) with
+ * unsigned arithmetic: offset + size past the file's end is EINVAL.  6.18
+ * compares them as loff_t, so an offset near INT64_MAX whose sum wraps
+ * negative passes, and the slot is bound to nothing.  An offset equal to
+ * the file's size fails 6.18's check at the very same step with the same
+ * EINVAL, after everything the kernel checks first (flags, alignment,
+ * overflow, an overlapping slot's EEXIST), so the kernel still gives every
+ * other error in its own order.  Returns the offset to pass on.
+ */
+static uint64_t bind_offset(const struct kvm_userspace_memory_region2 *r,
+			    uint64_t file_size)
+{
+	uint64_t off = r->guest_memfd_offset;
+
+	if (!r->memory_size || off % PG || off + r->memory_size < off)
+		return off;		/* the kernel refuses or deletes */
+	if (off > file_size || r->memory_size > file_size - off)
+		return file_size;	/* past the end, as the series says */
+	return off;
+}
+
+/*
  * A memslot on one of the shim's guest_memfds takes the library's own
  * mapping of the file as its userspace address.  The guest faults its
  * pages from the guest_memfd either way (an mmap-able guest_memfd makes
@@ -358,6 +386,7 @@ int compat_set_region2(int vm_fd, void *arg)
 					    : NULL;
 	if (o && o->kind == COMPAT_GMEM) {
 		f = (struct compat_file *)o;
+		r.guest_memfd_offset = bind_offset(&r, f->size);
 		if (r.guest_memfd_offset < f->size &&
 		    r.memory_size <= f->size - r.guest_memfd_offset)
 			r.userspace_addr = (uint64_t)(uintptr_t)

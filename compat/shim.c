@@ -261,7 +261,12 @@ static int ioctl_tracked(int fd, unsigned long req, void *arg)
 		ret = ret_errno(compat_set_region2(fd, arg));
 	else if (o && o->kind == COMPAT_VM && req == KVM_MEMORY_ENCRYPT_OP)
 		ret = encrypt_op((struct compat_vm *)o, fd, arg);
-	else if (o && o->kind == COMPAT_VM && req == KVM_SET_MEMORY_ATTRIBUTES) {
+	else if (o && o->kind == COMPAT_VCPU && req == KVM_MEMORY_ENCRYPT_OP &&
+		 ((struct compat_vcpu *)o)->cvm->type->vcpu_encrypt_op) {
+		struct compat_vcpu *v = (struct compat_vcpu *)o;
+
+		ret = ret_errno(v->cvm->type->vcpu_encrypt_op(v, arg));
+	} else if (o && o->kind == COMPAT_VM && req == KVM_SET_MEMORY_ATTRIBUTES) {
 		ret = compat_vm_set_attributes((struct compat_vm *)o, arg);
 		ret = ret == -ENOTTY ? compat_real.ioctl(fd, req, arg)
 				     : ret_errno(ret);

@@ -35,6 +35,14 @@ static const struct compat_cap caps_snp[] = {
 	{ 0, 0 },
 };
 
+/* A TD: private memory, no read-only memslots (TDX cannot emulate MMIO
+ * writes to private memory), no KVM_CAP_VM_COPY_ENC_CONTEXT_FROM. */
+static const struct compat_cap caps_tdx[] = {
+	{ KVM_CAP_MEMORY_ATTRIBUTES, KVM_MEMORY_ATTRIBUTE_PRIVATE },
+	{ KVM_CAP_READONLY_MEM, 0 },
+	{ 0, 0 },
+};
+
 static const struct compat_vm_type vm_types[] = {
 	{
 		.type = KVM_X86_DEFAULT_VM,
@@ -56,6 +64,17 @@ static const struct compat_vm_type vm_types[] = {
 		.encrypt_op = compat_sev_encrypt_op,
 		.vm_init = compat_sev_vm_init,
 		.vm_fini = compat_sev_vm_fini,
+	},
+	{
+		.type = KVM_X86_TDX_VM,
+		.name = "tdx",
+		.platform = "tdx",
+		.caps = caps_tdx,
+		.encrypt_op = compat_tdx_encrypt_op,
+		.vcpu_encrypt_op = compat_tdx_vcpu_encrypt_op,
+		.vcpu_precreate = compat_tdx_vcpu_precreate,
+		.vm_init = compat_tdx_vm_init,
+		.vm_fini = compat_tdx_vm_fini,
 	},
 };
 
@@ -192,6 +211,10 @@ int compat_create_vcpu(struct compat_vm *cvm, int vm_fd, unsigned long id)
 
 	if (!v)
 		return -ENOMEM;
+	if (cvm->type->vcpu_precreate && (ret = cvm->type->vcpu_precreate(cvm))) {
+		free(v);
+		return ret;
+	}
 	fd = compat_real.ioctl(vm_fd, KVM_CREATE_VCPU, (void *)id);
 	if (fd < 0) {
 		ret = -errno;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target: the OVMF image parser and the SEV-SNP launch digest
- * prediction (gmem__ovmf_parse(), gmem__snp_measure()).  The input is the
+ * libFuzzer target: the OVMF image parser, the SEV-SNP launch digest
+ * prediction (gmem__ovmf_parse(), gmem__snp_measure()), the TDVF parser and
+ * the MRTD prediction (gmem__tdvf_parse(), gmem__tdx_measure()).  The input is the
  * end of an image: it is placed at the end of a zeroed buffer rounded up to
  * 4 KiB, where the GUID table and the metadata are found; its first byte
  * (when the input is longer than a page) also picks the vCPU count.
@@ -10,7 +11,10 @@
  *     type, clear of the image and of the other sections;
  *   - a parsed image measures to 0, or -ENOENT without metadata, or
  *     -EINVAL with a reason (several vCPUs and no reset block), the same
- *     digest twice, and the steps' last digest is the result.
+ *     digest twice, and the steps' last digest is the result;
+ *   - the TDVF parser answers 0, -ENOENT or -EINVAL with a reason, and on 0
+ *     every section is non-empty, aligned, of a known type, clear of the
+ *     others, its data inside the image; MRTD is the same twice.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +22,7 @@
 #include <string.h>
 
 #include "platform/snp_ovmf.h"
+#include "platform/tdx_tdvf.h"
 
 #define FAIL(...) do {							\
 	fprintf(stderr, "fuzz_ovmf: ");					\
@@ -66,6 +71,41 @@ static void check_sections(const struct gmem__ovmf *o)
 	}
 }
 
+static void check_tdvf(const uint8_t *img, size_t len)
+{
+	struct gmem__tdvf *t = malloc(sizeof(*t));
+	const char *why = NULL;
+	uint8_t m1[48], m2[48];
+	uint64_t pages = 0;
+	int r;
+
+	if (!t)
+		abort();
+	r = gmem__tdvf_parse(img, len, t, &why);
+	if (r && ((r != -EINVAL && r != -ENOENT) || !why || strchr(why, '\n')))
+		FAIL("tdvf parse: %d (%s)", r, why ? why : "no reason");
+	for (unsigned i = 0; !r && i < t->nsections; i++) {
+		const struct gmem__tdvf_section *s = &t->sec[i];
+
+		if (!s->size || s->size % PG || s->address % PG || s->data_len > s->size ||
+		    s->type > GMEM__TDVF_TEMP_MEM)
+			FAIL("tdvf section %u: bad fields accepted", i);
+		if (s->type <= GMEM__TDVF_CFV && (uint64_t)s->data_offset + s->size > len)
+			FAIL("tdvf section %u: data outside the image", i);
+		for (unsigned j = 0; j < i; j++)
+			if (s->address < t->sec[j].address + t->sec[j].size &&
+			    t->sec[j].address < s->address + s->size)
+				FAIL("tdvf sections %u and %u overlap", j, i);
+		pages += s->size / PG;
+	}
+	if (!r && pages <= MAX_MEASURED_PAGES) {
+		if (gmem__tdx_measure(t, m1, NULL, NULL) || gmem__tdx_measure(t, m2, NULL, NULL) ||
+		    memcmp(m1, m2, 48))
+			FAIL("MRTD failed or not reproducible");
+	}
+	free(t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t len = size ? (size + PG - 1) / PG * PG : PG;
@@ -80,6 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (size)
 		memcpy(img + len - size, data, size);
+	check_tdvf(img, len);
 	r1 = gmem__ovmf_parse(img, len, o, &why);
 	if (r1 && (r1 != -EINVAL || !why || !*why || strchr(why, '\n')))
 		FAIL("parse: %d (%s)", r1, why ? why : "no reason");

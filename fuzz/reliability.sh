@@ -62,7 +62,7 @@ if [ "${SKIP_VALGRIND:-0}" != 1 ]; then
 fi
 
 fuzz_rows() {
-	for t in fuzz_api fuzz_cpuid fuzz_scenario; do
+	for t in fuzz_api fuzz_cpuid fuzz_ovmf fuzz_scenario; do
 		log=$FUZZ_OUT/logs/$t.log
 		[ -f "$log" ] || continue
 		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")

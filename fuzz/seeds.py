@@ -144,6 +144,22 @@ def ovmf_image(sections, reset_eip=0x80b004, size=8192, meta_at=0x100,
     return bytes(img)
 
 
+def tdvf_image(sections, size=8192, tdvf_at=0x100):
+    """A TDVF-like image: the TDVF descriptor at tdvf_at, a GUID table with
+    the TDX metadata entry ending 32 bytes before the end."""
+    import uuid
+    img = bytearray(size)
+    d = b"TDVF" + struct.pack("<III", 16 + 32 * len(sections), 1, len(sections))
+    d += b"".join(struct.pack("<IIQQII", *s) for s in sections)
+    img[tdvf_at:tdvf_at + len(d)] = d
+    entry = struct.pack("<I", size - tdvf_at) + struct.pack("<H", 22) + \
+        uuid.UUID("e47a6535-984a-4798-865e-4685a7bf8ec2").bytes_le
+    table = entry + struct.pack("<H", len(entry) + 18) + \
+        uuid.UUID("96b582de-1fb2-45f7-baea-a366c55a082d").bytes_le
+    img[size - 32 - len(table):size - 32] = table
+    return bytes(img)
+
+
 def ovmf_seeds():
     ovmf = [(0x800000, 0x9000, 1), (0x80a000, 0x3000, 1), (0x80d000, 0x1000, 2),
             (0x80e000, 0x1000, 3), (0x80f000, 0x1000, 0x10), (0x810000, 0x1000, 4)]
@@ -156,6 +172,40 @@ def ovmf_seeds():
     s["unknown-entry"] = ovmf_image(ovmf, table_extra=b"\xaa" * 6 +
                                     struct.pack("<H", 24) + bytes(range(16)))
     s["no-table"] = bytes(4096)
+    s["tdvf"] = tdvf_image([(0x1000, 0x1000, 0xfffff000, 0x1000, 0, 1),
+                            (0, 0x1000, 0xffffe000, 0x1000, 1, 0),
+                            (0, 0, 0x800000, 0x2000, 2, 0),
+                            (0, 0, 0x802000, 0x1000, 3, 1)])
+    s["tdvf-overlap"] = tdvf_image([(0x1000, 0x1000, 0xfffff000, 0x1000, 0, 1),
+                                    (0, 0, 0xfffff000, 0x1000, 3, 0)])
+    return s
+
+
+def tdx_entry(function, index=0, eax=0, ebx=0, ecx=0, edx=0):
+    return struct.pack("<10I", function, index, 0, eax, ebx, ecx, edx, 0, 0, 0)
+
+
+def tdx_init_vm(attrs, xfam, entries, nent=None, reserved=0, padding=0):
+    hdr = struct.pack("<QQ", attrs, xfam) + bytes(18 * 8)
+    hdr += struct.pack("<Q", reserved) + bytes(11 * 8)
+    hdr += struct.pack("<II", len(entries) if nent is None else nent, padding)
+    return b"\x00" + hdr + b"".join(entries)
+
+
+def tdx_seeds():
+    gpaw48 = tdx_entry(0x80000008, eax=(48 << 16) | (48 << 8) | 46)
+    s = {}
+    s["init-vm"] = tdx_init_vm(1 << 28, 3, [tdx_entry(1, eax=0x806f8), gpaw48])
+    s["init-vm-all-leaves"] = tdx_init_vm(0, 3, [
+        tdx_entry(1), tdx_entry(7), tdx_entry(0xd), tdx_entry(0xd, 1),
+        tdx_entry(0x80000001), gpaw48])
+    s["init-vm-gpaw52"] = tdx_init_vm(0, 3, [tdx_entry(0x80000008, eax=52 << 16)])
+    s["init-vm-tsx"] = tdx_init_vm(0, 3, [tdx_entry(7, ebx=1 << 11), gpaw48])
+    s["init-vm-short"] = tdx_init_vm(0, 3, [gpaw48], nent=3)
+    s["init-vm-reserved"] = tdx_init_vm(0, 3, [gpaw48], reserved=1)
+    s["mem-region"] = b"\x01" + struct.pack("<QQQ", 0, 0x10000, 16)
+    s["mem-region-shared"] = b"\x01" + struct.pack("<QQQ", 0, 1 << 47, 1)
+    s["caps"] = b"\x02" + struct.pack("<I", 6)
     return s
 
 
@@ -171,3 +221,4 @@ if __name__ == "__main__":
     write("fuzz_api", api_seeds())
     write("fuzz_cpuid", cpuid_seeds())
     write("fuzz_ovmf", ovmf_seeds())
+    write("fuzz_tdx", tdx_seeds())

@@ -12,6 +12,8 @@
 #ifndef GMEM_COMPAT_API_H
 #define GMEM_COMPAT_API_H
 
+#include <stdbool.h>
+
 #include "gmem/gmem.h"
 #include "gmem/snp.h"
 /* The VMSA builder (struct gmem__snp_vcpu_state, gmem__snp_vmsa_build()),
@@ -28,6 +30,21 @@ int gmem__compat_fd(const struct gmem *g);
 /* The library's own mapping of all of g (never covered), or NULL. */
 void *gmem__compat_mem(const struct gmem *g);
 
+/* What capability number cap answers under the policy, in the numbering
+ * of the series' revision the policy follows (src/policy.c):
+ * GMEM_CAP_ATTRIBUTES (1: KVM_MEMORY_ATTRIBUTE_PRIVATE),
+ * GMEM_CAP_CONTENT_MODES (2: the content flags of the VM's table),
+ * GMEM_CAP_ZERO (3: 0, not in that kernel), 0 (a number the kernel
+ * answers), -EINVAL (unknown policy). */
+int gmem__compat_policy_cap(const char *policy, long cap);
+/* Does a launch update without a source populate in place (v8)? */
+bool gmem__compat_policy_inplace_launch(const char *policy);
+/* Is a non-zero error_offset on input accepted and left (v8)? */
+bool gmem__compat_policy_error_offset_in(const char *policy);
+/* Where the application's memslot puts g's offset 0 in the guest: the
+ * vendor models measure and encrypt by GPA.  No memslot of the library's
+ * own is made.  0 or -EINVAL / -EFAULT. */
+int gmem__compat_place(struct gmem *g, uint64_t gpa);
 /* The SEV-SNP launch of a KVM_X86_SNP_VM (src/platform/snp.c). */
 /* As gmem_snp_launch_update(), the firmware being told the range starts
  * at guest physical address gpa (a file several memslots map has

@@ -74,3 +74,48 @@ void *gmem__compat_mem(const struct gmem *g)
 {
 	return g ? g->mem : NULL;
 }
+
+/* What capability number cap answers under the policy (its revision's
+ * numbering): GMEM_CAP_ATTRIBUTES, GMEM_CAP_CONTENT_MODES, 0 for a number
+ * the kernel answers, -EINVAL for an unknown policy. */
+int gmem__compat_policy_cap(const char *policy, long cap)
+{
+	const struct gmem_policy *pol = gmem__policy_find(policy);
+
+	if (!pol)
+		return -EINVAL;
+	for (const struct gmem_policy_cap *c = pol->caps; c->cap; c++)
+		if (c->cap == cap)
+			return (int)c->answer;
+	return 0;
+}
+
+/* Does a launch update without a source populate in place (v8)? */
+bool gmem__compat_policy_inplace_launch(const char *policy)
+{
+	const struct gmem_policy *pol = gmem__policy_find(policy);
+
+	return pol && pol->inplace_launch;
+}
+
+/* Is a non-zero error_offset on input accepted (v8)? */
+bool gmem__compat_policy_error_offset_in(const char *policy)
+{
+	const struct gmem_policy *pol = gmem__policy_find(policy);
+
+	return pol && pol->error_offset_in;
+}
+
+/* Pages already encrypted keep the address they were encrypted at: the
+ * shim places a file before its launch. */
+int gmem__compat_place(struct gmem *g, uint64_t gpa)
+{
+	if (!g)
+		return -EFAULT;
+	if (!PAGE_ALIGNED(gpa) || gpa + g->size < gpa)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&g->lock);
+	g->gpa = gpa;
+	pthread_rwlock_unlock(&g->lock);
+	return 0;
+}

@@ -1,14 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /* gmem files: creation, attribute queries, pins, hole punching, statistics. */
+#include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 
 #include "internal.h"
 #include "platform/platform.h"
 
 #define GMEM_FLAGS_VALID (GMEM_FLAG_MMAP | GMEM_FLAG_INIT_SHARED)
+
+static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
+static void readers_init(void);	/* lookups without a lock: see below */
 
 static void gmem_free(struct gmem *g)
 {
@@ -60,6 +68,7 @@ int gmem_create(struct gmem_vm *vm, uint64_t size, uint64_t flags,
 	if ((flags & ~GMEM_FLAGS_VALID) || !size || !PAGE_ALIGNED(size) ||
 	    size > (1ULL << 52))
 		return -EINVAL;
+	pthread_once(&reader_once, readers_init);
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return -ENOMEM;
@@ -156,14 +165,94 @@ int gmem_bind(struct gmem *g, uint64_t gpa)
 
 /*
  * Readers of the attribute store write no shared cache line, as the
- * kernel's readers of memory attributes (under RCU) write none: each
- * thread counts itself in a slot of its own (g->rd[1..]), then checks the
- * writer's flag (g->rd[0]).  A writer raises the flag, then waits until
- * every slot is empty; a reader that finds the flag raised leaves its slot
- * and takes g->lock for reading, which the writer holds.  Both sides store
- * then load with sequential consistency, so at least one of them sees the
- * other.
+ * kernel's readers of memory attributes (under RCU) write none.  Each
+ * reading thread owns a record (one cache line, kept for the thread's
+ * life and then reused): a reader marks its record active, then checks the
+ * gmem's writer flag (g->rd[0]); a writer raises the flag, then waits until
+ * no record is active; a reader that finds the flag raised leaves and takes
+ * g->lock for reading, which the writer holds.  One of the two must see
+ * the other's store: the writer issues membarrier(PRIVATE_EXPEDITED), a
+ * full barrier on every running thread of the process, so that readers
+ * need none and their lookups keep the memory-level parallelism of plain
+ * loads.  Where membarrier() is missing (and under ThreadSanitizer, which
+ * cannot see it), both sides use sequentially consistent atomics and each
+ * thread counts itself in one of the gmem's slots (g->rd[1..]).
  */
+#if defined(__SANITIZE_THREAD__)
+#define READERS_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define READERS_TSAN 1
+#endif
+#endif
+
+struct reader_rec {
+	unsigned active;
+	unsigned used;			/* owned by a live thread */
+	struct reader_rec *next;
+} __attribute__((aligned(64)));
+
+static struct reader_rec *reader_recs;	/* pushed, never freed */
+static pthread_key_t reader_key;
+static bool readers_mb;			/* membarrier() registered */
+static __thread __attribute__((tls_model("initial-exec")))
+	struct reader_rec *my_rec;
+
+#ifndef READERS_TSAN
+static void reader_release(void *p)
+{
+	__atomic_store_n(&((struct reader_rec *)p)->used, 0, __ATOMIC_RELEASE);
+}
+
+/* fork(): the child's only thread is not inside a lookup */
+static void readers_fork_child(void)
+{
+	for (struct reader_rec *r = reader_recs; r; r = r->next)
+		if (r != my_rec)
+			r->active = r->used = 0;
+}
+
+#endif
+
+static void readers_init(void)
+{
+#ifndef READERS_TSAN
+	if (!pthread_key_create(&reader_key, reader_release) &&
+	    !syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+		     0, 0)) {
+		pthread_atfork(NULL, NULL, readers_fork_child);
+		readers_mb = true;
+	}
+#endif
+}
+
+/* This thread's record, or NULL (no memory: the caller takes the lock). */
+static struct reader_rec *reader_rec(void)
+{
+	struct reader_rec *r;
+
+	for (r = __atomic_load_n(&reader_recs, __ATOMIC_ACQUIRE); r; r = r->next) {
+		unsigned z = 0;
+
+		if (__atomic_compare_exchange_n(&r->used, &z, 1, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			goto got;
+	}
+	r = aligned_alloc(sizeof(*r), sizeof(*r));
+	if (!r)
+		return NULL;
+	r->active = 0;
+	r->used = 1;
+	r->next = __atomic_load_n(&reader_recs, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(&reader_recs, &r->next, r, false,
+					    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		;
+got:
+	pthread_setspecific(reader_key, r);
+	my_rec = r;
+	return r;
+}
+
 #if defined(__x86_64__) || defined(__i386__)
 #define cpu_relax() __builtin_ia32_pause()
 #else
@@ -181,23 +270,79 @@ static unsigned reader_slot(void)
 	return my_slot;
 }
 
+/* Wait until *p is 0: a lookup takes well under a microsecond, but its
+ * thread may have been preempted in the middle: then sleep until it wakes
+ * us (lookup_unlocked()), or a millisecond has passed. */
+static void wait_zero(unsigned *p, int order)
+{
+	static const struct timespec ms = { 0, 1000000 };
+
+	for (unsigned spins = 0; __atomic_load_n(p, order); spins++) {
+		if (spins < 64)
+			cpu_relax();
+		else if (readers_mb)
+			syscall(SYS_futex, p, FUTEX_WAIT_PRIVATE, 1, &ms, NULL, 0);
+		else
+			sched_yield();
+	}
+}
+
 int gmem__attrs_set(struct gmem *g, uint64_t start, uint64_t end, unsigned attr)
 {
 	int ret;
 
-	__atomic_store_n(&g->rd[0].n, 1, __ATOMIC_SEQ_CST);
-	for (unsigned i = 1; i <= GMEM_READERS; i++)
-		while (__atomic_load_n(&g->rd[i].n, __ATOMIC_SEQ_CST))
-			cpu_relax();
+	if (readers_mb) {
+		__atomic_store_n(&g->rd[0].n, 1, __ATOMIC_RELAXED);
+		syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+		for (struct reader_rec *r = __atomic_load_n(&reader_recs, __ATOMIC_ACQUIRE);
+		     r; r = r->next)
+			wait_zero(&r->active, __ATOMIC_ACQUIRE);
+	} else {
+		__atomic_store_n(&g->rd[0].n, 1, __ATOMIC_SEQ_CST);
+		for (unsigned i = 1; i <= GMEM_READERS; i++)
+			wait_zero(&g->rd[i].n, __ATOMIC_SEQ_CST);
+	}
 	ret = rs_set(g->attrs, start, end, attr);
 	__atomic_store_n(&g->rd[0].n, 0, __ATOMIC_RELEASE);
 	return ret;
 }
 
+/* A lookup without the lock, or false when a writer is at work. */
+static bool lookup_unlocked(struct gmem *g, uint64_t off, unsigned *a,
+			    uint64_t *end)
+{
+	struct reader_rec *r;
+	struct gmem_reader *slot;
+	bool ok;
+
+	if (readers_mb) {
+		r = my_rec ? my_rec : reader_rec();
+		if (!r)
+			return false;
+		__atomic_store_n(&r->active, 1, __ATOMIC_RELAXED);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);	/* membarrier pairs */
+		ok = !__atomic_load_n(&g->rd[0].n, __ATOMIC_ACQUIRE);
+		if (ok)
+			*a = rs_lookup(g->attrs, off, end);
+		__atomic_store_n(&r->active, 0, __ATOMIC_RELEASE);
+		/* a writer that came meanwhile may be asleep on the record */
+		if (!ok || __atomic_load_n(&g->rd[0].n, __ATOMIC_RELAXED))
+			syscall(SYS_futex, &r->active, FUTEX_WAKE_PRIVATE, 1,
+				NULL, NULL, 0);
+		return ok;
+	}
+	slot = &g->rd[reader_slot()];
+	__atomic_fetch_add(&slot->n, 1, __ATOMIC_SEQ_CST);
+	ok = !__atomic_load_n(&g->rd[0].n, __ATOMIC_SEQ_CST);
+	if (ok)
+		*a = rs_lookup(g->attrs, off, end);
+	__atomic_fetch_sub(&slot->n, 1, __ATOMIC_RELEASE);
+	return ok;
+}
+
 int gmem_get_memory_attributes(struct gmem *g, uint64_t offset,
 			       uint64_t *attributes, uint64_t *run_len)
 {
-	struct gmem_reader *r;
 	uint64_t end;
 	unsigned a;
 
@@ -205,13 +350,7 @@ int gmem_get_memory_attributes(struct gmem *g, uint64_t offset,
 		return -EFAULT;
 	if (!PAGE_ALIGNED(offset) || offset >= g->size)
 		return -EINVAL;
-	r = &g->rd[reader_slot()];
-	__atomic_fetch_add(&r->n, 1, __ATOMIC_SEQ_CST);
-	if (!__atomic_load_n(&g->rd[0].n, __ATOMIC_SEQ_CST)) {
-		a = rs_lookup(g->attrs, offset, &end);
-		__atomic_fetch_sub(&r->n, 1, __ATOMIC_RELEASE);
-	} else {
-		__atomic_fetch_sub(&r->n, 1, __ATOMIC_RELEASE);
+	if (!lookup_unlocked(g, offset, &a, &end)) {
 		pthread_rwlock_rdlock(&g->lock);
 		a = rs_lookup(g->attrs, offset, &end);
 		pthread_rwlock_unlock(&g->lock);

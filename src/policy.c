@@ -11,10 +11,17 @@
  *             default and pKVM VMs take UNSPECIFIED only; SW_PROTECTED takes
  *             PRESERVE both ways and ZERO to-shared; SNP and TDX take ZERO
  *             to-shared and PRESERVE to-private before finalize only.
- *   upstream: content modes removed (v6 onwards): any flag is -EINVAL; the
- *             series kernel (v8) also accepts a non-zero error_offset on
- *             input and never scrambles sw_protected pages (docs/semantics.md,
- *             "What the series kernel confirmed or corrected").
+ *   upstream: the series as of v8 (2026-06-18): content modes removed
+ *             (any flag is -EINVAL), error_offset output only, no scramble
+ *             (KVM does not touch the bytes), in-place launch population,
+ *             KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES = 250.
+ *
+ * Capability numbers: RFC v5 has KVM_CAP_MEMORY_ATTRIBUTES2 = 249 and
+ * KVM_CAP_GUEST_MEMFD_CONTENT_MODES = 250; v8 has only
+ * KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES = 250, and 249 is Linux 7.2's
+ * KVM_CAP_S390_HPAGE_2G (the kernel answers it), and the VM attributes
+ * (KVM_CAP_MEMORY_ATTRIBUTES, 233) answer 0: PRIVATE lives in the
+ * guest_memfd.
  */
 #include <string.h>
 #include "policy.h"
@@ -27,8 +34,13 @@
 
 static const struct gmem_policy policy_seed = {
 	.name = "seed",
+	.revision = "RFC v5 review (content-mode scope)",
 	.content_flags = true,
 	.scramble = true,
+	.caps = {
+		{ 249, "KVM_CAP_MEMORY_ATTRIBUTES2", GMEM_CAP_ATTRIBUTES },
+		{ 250, "KVM_CAP_GUEST_MEMFD_CONTENT_MODES", GMEM_CAP_CONTENT_MODES },
+	},
 	.modes = {
 		[GMEM_PLAT_DEFAULT]      = CELL(U|Z|P, U|Z|P, U|Z|P, U|Z|P),
 		[GMEM_PLAT_SW_PROTECTED] = CELL(U|Z|P, U|Z|P, U|Z|P, U|Z|P),
@@ -40,8 +52,13 @@ static const struct gmem_policy policy_seed = {
 
 static const struct gmem_policy policy_rfc_v5 = {
 	.name = "rfc-v5",
+	.revision = "RFC v5 (2026-04-28)",
 	.content_flags = true,
 	.scramble = true,
+	.caps = {
+		{ 249, "KVM_CAP_MEMORY_ATTRIBUTES2", GMEM_CAP_ATTRIBUTES },
+		{ 250, "KVM_CAP_GUEST_MEMFD_CONTENT_MODES", GMEM_CAP_CONTENT_MODES },
+	},
 	.modes = {
 		[GMEM_PLAT_DEFAULT]      = CELL(U,     U,     U,     U),
 		[GMEM_PLAT_SW_PROTECTED] = CELL(U|Z|P, U|Z|P, U|P,   U|P),
@@ -53,8 +70,16 @@ static const struct gmem_policy policy_rfc_v5 = {
 
 static const struct gmem_policy policy_upstream = {
 	.name = "upstream",
+	.revision = "v8 (2026-06-18)",
 	.content_flags = false,
 	.error_offset_in = true,
+	.inplace_launch = true,
+	.caps = {
+		{ 250, "KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES", GMEM_CAP_ATTRIBUTES },
+		/* PRIVATE is tracked per guest_memfd: no VM attributes
+		 * (CONFIG_KVM_VM_MEMORY_ATTRIBUTES off, the series' default) */
+		{ 233, "KVM_CAP_MEMORY_ATTRIBUTES", GMEM_CAP_ZERO },
+	},
 	.modes = {
 		[GMEM_PLAT_DEFAULT]      = CELL(U, U, U, U),
 		[GMEM_PLAT_SW_PROTECTED] = CELL(U, U, U, U),

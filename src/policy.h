@@ -18,8 +18,22 @@
 enum { GMEM_PHASE_PRE, GMEM_PHASE_FINAL, GMEM_PHASE_NR };
 enum { GMEM_DIR_TO_SHARED, GMEM_DIR_TO_PRIVATE, GMEM_DIR_NR };
 
+/* What a capability number answers under a policy (libgmem-compat). */
+enum gmem_cap_answer {
+	GMEM_CAP_ATTRIBUTES = 1,	/* KVM_MEMORY_ATTRIBUTE_PRIVATE */
+	GMEM_CAP_CONTENT_MODES,		/* the content flags of the table */
+	GMEM_CAP_ZERO,			/* 0: not in this revision's kernel */
+};
+
+struct gmem_policy_cap {
+	long cap;			/* KVM_CAP_* number of that revision */
+	const char *name;		/* its name in that revision */
+	enum gmem_cap_answer answer;
+};
+
 struct gmem_policy {
 	const char *name;
+	const char *revision;		/* the series' revision it follows */
 	/* false: the content flags do not exist (any flag is -EINVAL) */
 	bool content_flags;
 	/* true: a non-zero error_offset on input is accepted and left as it
@@ -28,6 +42,12 @@ struct gmem_policy {
 	/* true: sw_protected scrambles the pages an UNSPECIFIED conversion
 	 * changes (RFC v5); false: KVM leaves the bytes alone (v8) */
 	bool scramble;
+	/* true: a launch update without a source page populates the
+	 * guest_memfd page in place (v8: SNP uaddr 0, TDX source_addr 0) */
+	bool inplace_launch;
+	/* The series' capabilities under this revision's numbers, ending
+	 * with cap 0; a number not listed is the kernel's. */
+	struct gmem_policy_cap caps[4];
 	uint8_t modes[GMEM_PLAT_NR][GMEM_DIR_NR][GMEM_PHASE_NR];
 };
 

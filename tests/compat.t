@@ -47,16 +47,16 @@ trap 'rm -rf "$out"' EXIT
 # The shim exports the functions it interposes and nothing else.
 if command -v nm >/dev/null 2>&1; then
 	syms=$(nm -D --defined-only "$shim" | awk '$2 ~ /^[TWiV]$/ { print $3 }' | LC_ALL=C sort | tr '\n' ' ')
-	want=$(printf '%s\n' close fallocate fallocate64 ioctl mmap mmap64 mremap \
-		munmap open open64 openat openat64 __open_2 __open64_2 __openat_2 \
-		__openat64_2 | LC_ALL=C sort | tr '\n' ' ')
+	want=$(printf '%s\n' close dup dup2 dup3 fallocate fallocate64 fcntl fcntl64 \
+		ioctl mmap mmap64 mremap munmap open open64 openat openat64 __open_2 \
+		__open64_2 __openat_2 __openat64_2 | LC_ALL=C sort | tr '\n' ' ')
 	[ "$syms" = "$want" ]
 	t $? "libgmem-compat.so exports only the interposed functions ($syms)"
 else
 	skip "no nm to list the shim's exports"
 fi
 
-progs="caps convert mmap punch vcpu threads maxmap overhead vmtypes snp_launch"
+progs="caps convert mmap punch vcpu threads memslot dup maxmap overhead vmtypes snp_launch tdx swprot"
 cflags="-std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE -pthread -I$top/include -I$top/tests"
 case "$san" in *-fsanitize=*) sanitized=1 ;; *) sanitized=0 ;; esac
 
@@ -112,6 +112,10 @@ check_pass() {
 expected_failure() {
 	case $1 in
 	caps) echo '^not ok 1 - KVM_CAP_MEMORY_ATTRIBUTES2 = 0 on the VM fd' ;;
+	tdx) echo '^not ok 1 - KVM_CAP_VM_TYPES lists KVM_X86_TDX_VM' ;;
+	swprot) echo '^not ok 1 - KVM_CAP_VM_TYPES lists KVM_X86_SW_PROTECTED_VM' ;;
+	dup) echo '^not ok 1 - in-place conversion: KVM_SET_MEMORY_ATTRIBUTES2 on a dup of the guest_memfd (errno ENOTTY)' ;;
+	memslot) echo '^not ok 1 - offset ALIGN_DOWN(INT64_MAX): offset + size past the file is EINVAL (got success)' ;;
 	*) echo '^not ok 1 - in-place conversion: KVM_SET_MEMORY_ATTRIBUTES2 on a guest_memfd (errno ENOTTY)' ;;
 	esac
 }
@@ -133,7 +137,7 @@ check_fail() {
 	rc=$?
 	if [ $rc = 77 ]; then
 		skip "$p $how: $(sed -n 's/^1\.\.0 # SKIP //p' "$log")"
-	elif grep -q '^ok 1 - in-place conversion\|^ok 1 - KVM_CAP_MEMORY_ATTRIBUTES2' "$log"; then
+	elif grep -q '^ok 1 - in-place conversion\|^ok 1 - KVM_CAP_MEMORY_ATTRIBUTES2\|^ok 1 - offset ALIGN_DOWN\|^ok 1 - KVM_CAP_VM_TYPES lists' "$log"; then
 		t $rc "$p $how: the kernel converts in place itself, and the program passes"
 	else
 		grep -q "$(expected_failure "$p")" "$log" &&
@@ -152,9 +156,24 @@ for p in caps convert; do
 done
 check_pass convert "(sw_protected, seed, after finalize)" \
 	GMEM_COMPAT_PLATFORM=sw_protected GMEM_COMPAT_PHASE=finalized
-for p in mmap punch vcpu threads vmtypes snp_launch; do
+for p in mmap punch vcpu threads memslot dup vmtypes snp_launch; do
 	check_pass $p "(platform default, policy seed)"
 done
+# TDX: v8's in-place population, and RFC v5's refusal of it; a
+# software-protected VM as the series' selftests drive one.
+for pol in upstream seed; do
+	check_pass tdx "(policy $pol)" GMEM_COMPAT_POLICY=$pol
+done
+for pol in upstream rfc-v5; do
+	check_pass swprot "(policy $pol)" GMEM_COMPAT_POLICY=$pol
+done
+# One rule: the platform follows the VM type; GMEM_COMPAT_PLATFORM is for
+# default VMs (a TDX model here would clear pages, an SW_PROTECTED one
+# would leave the TD's bytes to the host).
+check_pass swprot "(GMEM_COMPAT_PLATFORM=tdx: the VM type wins)" \
+	GMEM_COMPAT_POLICY=upstream GMEM_COMPAT_PLATFORM=tdx
+check_pass tdx "(GMEM_COMPAT_PLATFORM=sw_protected: the VM type wins)" \
+	GMEM_COMPAT_POLICY=upstream GMEM_COMPAT_PLATFORM=sw_protected
 # The shim's own limit (a kernel converting in place has none): with it
 # only.  A sanitizer runtime cannot work at the bound (it maps memory of
 # its own all the time).
@@ -164,7 +183,7 @@ else
 	check_pass maxmap "(vm.max_map_count reached: ENOMEM, nothing changed)"
 fi
 
-for p in caps convert mmap punch vcpu threads; do
+for p in caps convert mmap punch vcpu threads memslot dup tdx swprot; do
 	check_fail $p "without the shim"
 done
 if [ $sanitized = 0 ]; then
@@ -207,6 +226,23 @@ else
 		grep -q '(backend native)' "$out/example.log" &&
 		grep -q 'host reads: "hello from the host"' "$out/example.log"
 	t $? "examples/convert with GMEM_BACKEND=native converts in place through the shim"
+fi
+
+# examples/tdx_launch.c: a TD launch and an in-place conversion in raw
+# ioctls, through the shim; without it the kernel has no TDX VM type.
+tdxex=$build/examples/tdx_launch
+if [ $sanitized = 1 ]; then
+	skip "examples/tdx_launch through the shim: built with $san"
+elif [ ! -x "$tdxex" ]; then
+	skip "no $tdxex"
+else
+	GMEM_COMPAT_POLICY=upstream GMEM_COMPAT_LOG="$out/tdx_launch.shimlog" \
+		LD_PRELOAD="$shim" "$tdxex" >"$out/tdx_launch.log" 2>&1 &&
+		grep -q 'the host reads zeros' "$out/tdx_launch.log" &&
+		grep -q '^tdx: MRTD [0-9a-f]\{96\}$' "$out/tdx_launch.shimlog"
+	t $? "examples/tdx_launch through the shim: launched, measured ($(sed -n 's/^tdx: MRTD \(.\{16\}\).*/MRTD \1.../p' "$out/tdx_launch.shimlog")), converted in place"
+	"$tdxex" >"$out/tdx_launch.plain.log" 2>&1
+	t $((! $?)) "examples/tdx_launch fails without the shim: $(head -1 "$out/tdx_launch.plain.log")"
 fi
 
 # The seed's seven CPUID steps as raw ioctls on a KVM_X86_SNP_VM

@@ -318,10 +318,10 @@ static void test_max_map_count(const char *be)
 		return;
 	}
 	fclose(f);
-	if (CORE_TSAN) {
-		/* The ThreadSanitizer runtime maps memory on its own and
-		 * aborts when an mmap fails at the limit. */
-		diag("SKIP vm.max_map_count test under ThreadSanitizer");
+	if (CORE_TSAN || CORE_ASAN) {
+		/* The sanitizer runtimes map memory on their own and abort
+		 * when an mmap fails at the limit. */
+		diag("SKIP vm.max_map_count test under a sanitizer");
 		return;
 	}
 	total0 = vmas_total();

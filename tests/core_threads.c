@@ -325,6 +325,81 @@ static void stress(const char *be, const char *plat)
 	core_teardown(&s.c);
 }
 
+/*
+ * Lookups without a lock against conversions: even pages stay private, one
+ * thread toggles the odd ones, readers look pages up all the while.  In
+ * every state a shared run is one page and a private run ends at an odd
+ * page or at the end: a lookup that saw the tree half-changed would break
+ * that (or crash).
+ */
+#define LK_PAGES 256
+
+struct lk {
+	struct gmem *g;
+	int stop;
+	unsigned long lookups, bad;
+};
+
+static void *lk_reader(void *arg)
+{
+	struct lk *l = arg;
+	uint64_t x = (uintptr_t)&x, a, run;
+	unsigned long n = 0, bad = 0;
+
+	while (!__atomic_load_n(&l->stop, __ATOMIC_ACQUIRE)) {
+		uint64_t p = (x = x * 6364136223846793005ULL + 1) >> 33 & (LK_PAGES - 1);
+		uint64_t end;
+
+		if (gmem_get_memory_attributes(l->g, p * PG, &a, &run)) {
+			bad++;
+			continue;
+		}
+		end = p + run / PG;
+		n++;
+		if (run % PG || !run || end > LK_PAGES ||
+		    (a & ~(uint64_t)PRIV) || (!(p & 1) && !(a & PRIV)) ||
+		    (!(a & PRIV) && run != PG) ||
+		    ((a & PRIV) && end != LK_PAGES && !(end & 1)))
+			bad++;
+	}
+	__atomic_fetch_add(&l->lookups, n, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&l->bad, bad, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void test_lookups(const char *be)
+{
+	struct core_ctx c;
+	struct lk l = { 0 };
+	pthread_t t[3];
+	uint64_t x = 7;
+	struct timespec t0, t1;
+	unsigned long conv = 0;
+
+	core_setup(&c, "default", NULL, LK_PAGES, GMEM_FLAG_INIT_SHARED);
+	for (uint64_t p = 0; p < LK_PAGES; p += 2)
+		TEST_ASSERT(!core_conv(c.g, p * PG, PG, PRIV, CU), "even pages");
+	l.g = c.g;
+	for (int i = 0; i < 3; i++)
+		TEST_ASSERT(!pthread_create(&t[i], NULL, lk_reader, &l), "thread");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		uint64_t p = ((x = x * 6364136223846793005ULL + 1) >> 33 &
+			      (LK_PAGES / 2 - 1)) * 2 + 1;
+
+		core_conv(c.g, p * PG, PG, core_attr(c.g, p * PG) ? 0 : PRIV, CU);
+		conv++;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+	} while ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 500);
+	__atomic_store_n(&l.stop, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	ok(l.bad == 0 && l.lookups > 0,
+	   "%s: %lu lookups without a lock during %lu conversions, %lu inconsistent",
+	   be, l.lookups, conv, l.bad);
+	core_teardown(&c);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -337,6 +412,7 @@ int main(void)
 		stress(core_backends[b], "snp");
 		stress(core_backends[b], "tdx");
 		stress(core_backends[b], "pkvm");
+		test_lookups(core_backends[b]);
 	}
 	return done();
 }

@@ -52,6 +52,13 @@
 #define KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES 250	/* v8 */
 #endif
 
+/* v8 (2026-06-18): one capability, 250, answering the attributes
+ * KVM_SET_MEMORY_ATTRIBUTES2 takes on a guest_memfd; 249 is Linux 7.2's
+ * KVM_CAP_S390_HPAGE_2G.  No content-mode capability. */
+#ifndef KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES
+#define KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES 250	/* v8 */
+#endif
+
 /* ---- VM types (x86) ---------------------------------------------------- */
 #ifndef KVM_X86_DEFAULT_VM
 #define KVM_X86_DEFAULT_VM 0
@@ -226,6 +233,73 @@ struct gmem_kvm_sev_snp_launch_finish {
 };
 _Static_assert(sizeof(struct gmem_kvm_sev_snp_launch_finish) == 88,
 	       "struct kvm_sev_snp_launch_finish is 88 bytes");
+
+/* ---- TDX launch (6.16, arch/x86/include/uapi/asm/kvm.h) ---------------- */
+/* KVM_MEMORY_ENCRYPT_OP on the VM fd (CAPABILITIES, INIT_VM, FINALIZE_VM)
+ * and on vCPU fds (INIT_VCPU, INIT_MEM_REGION, GET_CPUID).  v8 of the
+ * in-place conversion series makes INIT_MEM_REGION's source_addr optional:
+ * 0 populates the guest_memfd page from its own bytes. */
+#ifndef KVM_TDX_MEASURE_MEMORY_REGION
+enum kvm_tdx_cmd_id {
+	KVM_TDX_CAPABILITIES = 0,
+	KVM_TDX_INIT_VM,
+	KVM_TDX_INIT_VCPU,
+	KVM_TDX_INIT_MEM_REGION,
+	KVM_TDX_FINALIZE_VM,
+	KVM_TDX_GET_CPUID,
+
+	KVM_TDX_CMD_NR_MAX,
+};
+
+struct kvm_tdx_cmd {
+	__u32 id;		/* enum kvm_tdx_cmd_id */
+	__u32 flags;
+	__u64 data;		/* an immediate or a user pointer */
+	__u64 hw_error;		/* out: the TDX module's status */
+};
+
+struct kvm_tdx_capabilities {
+	__u64 supported_attrs;
+	__u64 supported_xfam;
+	__u64 kernel_tdvmcallinfo_1_r11;
+	__u64 user_tdvmcallinfo_1_r11;
+	__u64 kernel_tdvmcallinfo_1_r12;
+	__u64 user_tdvmcallinfo_1_r12;
+	__u64 reserved[250];
+	struct kvm_cpuid2 cpuid;	/* the configurable CPUID bits */
+};
+
+struct kvm_tdx_init_vm {
+	__u64 attributes;
+	__u64 xfam;
+	__u64 mrconfigid[6];	/* SHA-384 digests */
+	__u64 mrowner[6];
+	__u64 mrownerconfig[6];
+	__u64 reserved[12];	/* 256 bytes before the CPUIDs */
+	struct kvm_cpuid2 cpuid;
+};
+
+#define KVM_TDX_MEASURE_MEMORY_REGION (1UL << 0)
+
+struct kvm_tdx_init_mem_region {
+	__u64 source_addr;
+	__u64 gpa;
+	__u64 nr_pages;
+};
+#endif
+_Static_assert(sizeof(struct kvm_tdx_cmd) == 24, "struct kvm_tdx_cmd is 24 bytes");
+_Static_assert(sizeof(struct kvm_tdx_capabilities) == 2048 + 8,
+	       "struct kvm_tdx_capabilities is 2048 bytes before the CPUIDs");
+_Static_assert(sizeof(struct kvm_tdx_init_vm) == 256 + 8,
+	       "struct kvm_tdx_init_vm is 256 bytes before the CPUIDs");
+_Static_assert(sizeof(struct kvm_tdx_init_mem_region) == 24,
+	       "struct kvm_tdx_init_mem_region is 24 bytes");
+
+/* TD attributes (TDX module ABI, TDCS ATTRIBUTES). */
+#ifndef TDX_TD_ATTR_DEBUG
+#define TDX_TD_ATTR_DEBUG		(1ULL << 0)
+#define TDX_TD_ATTR_SEPT_VE_DISABLE	(1ULL << 28)
+#endif
 
 /* SEV firmware status codes (SEV-SNP firmware ABI, table "Status Codes"). */
 #ifndef SEV_RET_INVALID_PARAM

@@ -26,6 +26,9 @@ static const uint8_t guid_hashes[16] = {	/* 7255371f-3a3b-4b04-927b-1da6efa8d454
 static const uint8_t guid_metadata[16] = {	/* dc886566-984a-4798-a75e-5585a7bf67cc */
 	0x66, 0x65, 0x88, 0xdc, 0x4a, 0x98, 0x98, 0x47,
 	0xa7, 0x5e, 0x55, 0x85, 0xa7, 0xbf, 0x67, 0xcc };
+static const uint8_t guid_tdx_metadata[16] = {	/* e47a6535-984a-4798-865e-4685a7bf8ec2 */
+	0x35, 0x65, 0x7a, 0xe4, 0x4a, 0x98, 0x98, 0x47,
+	0x86, 0x5e, 0x46, 0x85, 0xa7, 0xbf, 0x8e, 0xc2 };
 
 /* The SEV hashes table (QEMU target/i386/sev.c, OVMF BlobVerifierSevHashes). */
 static const uint8_t guid_ht_header[16] = {	/* 9438d606-4f22-4cc9-b479-a793d411fd21 */
@@ -85,6 +88,13 @@ static int take_entry(struct gmem__ovmf *o, const uint8_t *guid,
 			return bad(why, "GUID table: SEV metadata entry repeated");
 		o->has_metadata = true;
 		o->metadata_offset = le32(d);
+	} else if (!memcmp(guid, guid_tdx_metadata, 16)) {
+		if (len < 4)
+			return bad(why, "GUID table: TDX metadata entry shorter than 4 bytes");
+		if (o->has_tdx_metadata)
+			return bad(why, "GUID table: TDX metadata entry repeated");
+		o->has_tdx_metadata = true;
+		o->tdx_metadata_offset = le32(d);
 	}
 	return 0;
 }

@@ -12,7 +12,9 @@
  *                  signature, u32 length, u32 version (1), u32 count, then
  *                  count sections of u32 gpa, u32 size, u32 type;
  *   SEV-ES reset   u32 EIP at which the application processors start;
- *   SEV hash table u32 gpa, u32 size of the kernel hashes table.
+ *   SEV hash table u32 gpa, u32 size of the kernel hashes table;
+ *   TDX metadata   u32 offset, from the image end, of the TDVF descriptor
+ *                  (parsed by tdx_tdvf.c).
  *
  * Internal to libgmem.  Functions return 0 or -errno and, on error, point
  * *why (when not NULL) at a static one-line reason.
@@ -52,6 +54,8 @@ struct gmem__ovmf {
 	uint32_t hash_table_gpa, hash_table_size;
 	bool has_metadata;
 	uint32_t metadata_offset;	/* of the "ASEV" header, from the end */
+	bool has_tdx_metadata;		/* TDVF: see tdx_tdvf.h */
+	uint32_t tdx_metadata_offset;	/* of the "TDVF" descriptor, from the end */
 	unsigned nsections;
 	struct gmem__ovmf_section sec[GMEM__OVMF_MAX_SECTIONS];
 };

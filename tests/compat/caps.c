@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The capabilities of in-place conversion and guest_memfd creation,
- * through the uAPI only: KVM_CAP_MEMORY_ATTRIBUTES2 reports the PRIVATE
- * attribute, KVM_CAP_GUEST_MEMFD_CONTENT_MODES the content flags of the
- * table under test, the kernel's other answers are untouched, and
+ * through the uAPI only, under the numbers of the revision under test:
+ * RFC v5 (seed, rfc-v5): KVM_CAP_MEMORY_ATTRIBUTES2 (249) reports the
+ * PRIVATE attribute, KVM_CAP_GUEST_MEMFD_CONTENT_MODES (250) the content
+ * flags of the table under test; v8 (upstream):
+ * KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES (250) reports PRIVATE and 249 is
+ * the kernel's; the kernel's other answers are untouched, and
  * KVM_CREATE_GUEST_MEMFD refuses what the kernel refuses.
  */
 #include "uapi_test.h"
@@ -31,6 +34,27 @@ int main(void)
 	plan_lazy();
 	kvm_env_open(&k);
 
+	if (!strcmp(pol, "upstream")) {
+		/* v8: one capability, 250, answering the attributes; 249 is
+		 * not the series' (KVM_CAP_S390_HPAGE_2G in Linux 7.2) and
+		 * gets the kernel's answer, 0 on x86. */
+		r = cap(k.vm_fd, KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES);
+		ok(r == (long)PRIVATE,
+		   "KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES (250) = %#lx on the VM fd, want %#llx",
+		   r, (unsigned long long)PRIVATE);
+		if (r != (long)PRIVATE)
+			done();
+		r = cap(k.kvm_fd, KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES);
+		ok(r == (long)PRIVATE,
+		   "KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES (250) = %#lx on /dev/kvm", r);
+		r = cap(k.vm_fd, 249);
+		ok(r == 0, "249 is the kernel's (KVM_CAP_S390_HPAGE_2G in 7.2): %#lx", r);
+		r = cap(k.kvm_fd, 249);
+		ok(r == 0, "249 on /dev/kvm is the kernel's: %#lx", r);
+		r = cap(k.vm_fd, KVM_CAP_MEMORY_ATTRIBUTES);
+		ok(r == 0, "KVM_CAP_MEMORY_ATTRIBUTES = 0: PRIVATE lives in the guest_memfd (%#lx)", r);
+		goto others;
+	}
 	r = cap(k.vm_fd, KVM_CAP_MEMORY_ATTRIBUTES2);
 	ok(r == (long)PRIVATE, "KVM_CAP_MEMORY_ATTRIBUTES2 = %#lx on the VM fd, want %#llx",
 	   r, (unsigned long long)PRIVATE);
@@ -46,6 +70,7 @@ int main(void)
 	r = cap(k.kvm_fd, KVM_CAP_GUEST_MEMFD_CONTENT_MODES);
 	ok(r == want, "KVM_CAP_GUEST_MEMFD_CONTENT_MODES = %#lx on /dev/kvm", r);
 
+others:
 	r = cap(k.vm_fd, KVM_CAP_GUEST_MEMFD_FLAGS);
 	ok(r >= 0 && ((uint64_t)r & GUEST_MEMFD_FLAG_MMAP) &&
 	   ((uint64_t)r & GUEST_MEMFD_FLAG_INIT_SHARED),

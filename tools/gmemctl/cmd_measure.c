@@ -18,6 +18,7 @@
 
 #include "gmem/gmem.h"
 #include "platform/snp_ovmf.h"
+#include "platform/tdx_tdvf.h"
 #include "gmemctl.h"
 
 #define CMD "measure"
@@ -225,7 +226,8 @@ static const char *section_name(unsigned t)
 
 struct opts {
 	const char *ovmf, *kernel, *initrd, *append, *vcpu_type, *format, *mode;
-	const char *vmm_type, *ovmf_hash;
+	const char *vmm_type, *ovmf_hash, *tdvf;
+	const char *snp_only;		/* an SEV-SNP option given, for tdx */
 	unsigned long long vcpus, sig, family, model, stepping, features;
 	bool have_vcpus, have_sig, have_family, have_model, have_stepping;
 	bool json, verbose, dump_vmsa;
@@ -421,10 +423,107 @@ out:
 	return ret;
 }
 
+static const char *tdvf_type_name(unsigned t)
+{
+	switch (t) {
+	case GMEM__TDVF_BFV: return "bfv";
+	case GMEM__TDVF_CFV: return "cfv";
+	case GMEM__TDVF_TD_HOB: return "td_hob";
+	case GMEM__TDVF_TEMP_MEM: return "temp_mem";
+	default: return "?";
+	}
+}
+
+struct tdx_steps {
+	struct gmem__tdx_measure_step v[GMEM__TDVF_MAX_SECTIONS];
+	unsigned n;
+};
+
+static void add_tdx_step(void *arg, const struct gmem__tdx_measure_step *st)
+{
+	struct tdx_steps *s = arg;
+
+	if (s->n < GMEM__TDVF_MAX_SECTIONS)
+		s->v[s->n++] = *st;
+}
+
+static void print_digest(const struct opts *op, const uint8_t d[48])
+{
+	if (!strcmp(op->format, "base64"))
+		print_base64(stdout, d, 48);
+	else
+		print_hex(stdout, d, 48);
+	putchar('\n');
+}
+
+/* gmemctl measure tdx: MRTD of a TDVF launch. */
+static int measure_tdx(const struct opts *op)
+{
+	struct tdx_steps st = { .n = 0 };
+	struct gmem__tdvf *t = NULL;
+	uint8_t mrtd[48], *img = NULL;
+	const char *why = "";
+	size_t len = 0;
+	int ret = read_file(op->tdvf, GMEM__OVMF_MAX_SIZE, &img, &len);
+
+	if (ret == -EFBIG)
+		return gmemctl_fail(CMD, "%s: image larger than 64 MiB", op->tdvf);
+	if (ret == -EINVAL)
+		return gmemctl_fail(CMD, "%s: not a regular file", op->tdvf);
+	if (ret)
+		return gmemctl_fail(CMD, "%s: %s", op->tdvf, strerror(-ret));
+	t = malloc(sizeof(*t));
+	ret = t ? gmem__tdvf_parse(img, len, t, &why) : -ENOMEM;
+	if (!ret)
+		ret = gmem__tdx_measure(t, mrtd, add_tdx_step, &st);
+	if (ret) {
+		ret = gmemctl_fail(CMD, "%s: %s", op->tdvf, why && *why ? why : strerror(-ret));
+		goto out;
+	}
+	if (op->json) {
+		printf("{\"platform\":\"tdx\",\"mrtd\":\"");
+		print_hex(stdout, mrtd, 48);
+		printf("\",\"tdvf\":{\"path\":");
+		gmemctl_json_str(stdout, op->tdvf);
+		printf(",\"size\":%zu},\"sections\":[", len);
+		for (unsigned i = 0; i < st.n; i++) {
+			const struct gmem__tdvf_section *s = st.v[i].sec;
+
+			printf("%s{\"type\":\"%s\",\"gpa\":%llu,\"size\":%llu,"
+			       "\"data_offset\":%u,\"data_len\":%u,\"attributes\":%u,"
+			       "\"pages\":%llu,\"extended\":%s,\"mrtd\":\"", i ? "," : "",
+			       tdvf_type_name(s->type), (unsigned long long)s->address,
+			       (unsigned long long)s->size, s->data_offset, s->data_len,
+			       s->attributes, (unsigned long long)st.v[i].pages,
+			       st.v[i].extended ? "true" : "false");
+			print_hex(stdout, st.v[i].mrtd, 48);
+			printf("\"}");
+		}
+		printf("]}\n");
+	} else {
+		for (unsigned i = 0; op->verbose && i < st.n; i++) {
+			const struct gmem__tdvf_section *s = st.v[i].sec;
+
+			fprintf(stderr, "%-8s gpa 0x%012llx %6llu page%s %s -> ",
+				tdvf_type_name(s->type), (unsigned long long)s->address,
+				(unsigned long long)st.v[i].pages, st.v[i].pages == 1 ? " " : "s",
+				st.v[i].extended ? "added, extended" : "added         ");
+			print_hex(stderr, st.v[i].mrtd, 48);
+			fputc('\n', stderr);
+		}
+		print_digest(op, mrtd);
+	}
+	ret = 0;
+out:
+	free(t);
+	free(img);
+	return ret;
+}
+
 enum {
 	OPT_OVMF = 256, OPT_VCPUS, OPT_VCPU_TYPE, OPT_VCPU_SIG, OPT_FAMILY, OPT_MODEL,
 	OPT_STEPPING, OPT_VMM, OPT_FEATURES, OPT_KERNEL, OPT_INITRD, OPT_APPEND, OPT_FORMAT,
-	OPT_OVMF_HASH, OPT_MODE, OPT_JSON, OPT_DUMP_VMSA,
+	OPT_OVMF_HASH, OPT_MODE, OPT_JSON, OPT_DUMP_VMSA, OPT_TDVF,
 };
 
 static int num_opt(const char *name, const char *arg, int base,
@@ -457,6 +556,7 @@ static int run(int argc, char **argv)
 		{ "mode", required_argument, NULL, OPT_MODE },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "dump-vmsa", no_argument, NULL, OPT_DUMP_VMSA },
+		{ "tdvf", required_argument, NULL, OPT_TDVF },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -466,7 +566,11 @@ static int run(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while (!ret && (c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+		/* The option as given: "--name value" or "--name=value". */
+		if (c != OPT_TDVF && c != OPT_JSON && c != OPT_FORMAT && c != 'v' && c != '?')
+			op.snp_only = argv[optind - 1 - (optarg && optarg == argv[optind - 1])];
 		switch (c) {
+		case OPT_TDVF: op.tdvf = optarg; break;
 		case OPT_OVMF: op.ovmf = optarg; break;
 		case OPT_VCPUS:
 			ret = num_opt("--vcpus", optarg, 10, UINT_MAX, &op.vcpus, &op.have_vcpus);
@@ -504,17 +608,26 @@ static int run(int argc, char **argv)
 	if (ret)
 		return ret;
 	if (optind >= argc)
-		return gmemctl_usage_error(CMD, "missing the platform (snp)");
-	if (strcmp(argv[optind], "snp"))
-		return gmemctl_usage_error(CMD, "unknown platform '%s' (snp)", argv[optind]);
+		return gmemctl_usage_error(CMD, "missing the platform (snp, tdx)");
 	if (optind + 1 < argc)
 		return gmemctl_usage_error(CMD, "unexpected argument '%s'", argv[optind + 1]);
+	if (strcmp(argv[optind], "snp") && strcmp(argv[optind], "tdx"))
+		return gmemctl_usage_error(CMD, "unknown platform '%s' (snp, tdx)", argv[optind]);
+	if (strcmp(op.format, "hex") && strcmp(op.format, "base64"))
+		return gmemctl_usage_error(CMD, "unknown output format '%s' (hex, base64)", op.format);
+	if (!strcmp(argv[optind], "tdx")) {
+		if (op.snp_only)
+			return gmemctl_usage_error(CMD, "%s does not apply to tdx", op.snp_only);
+		if (!op.tdvf)
+			return gmemctl_usage_error(CMD, "missing --tdvf FILE");
+		return measure_tdx(&op);
+	}
+	if (op.tdvf)
+		return gmemctl_usage_error(CMD, "--tdvf does not apply to snp");
 	if (op.mode && strcmp(op.mode, "snp") && strcmp(op.mode, "snp:ovmf-hash"))
 		return gmemctl_usage_error(CMD, "unknown mode '%s' (snp, snp:ovmf-hash)", op.mode);
 	if (!op.ovmf)
 		return gmemctl_usage_error(CMD, "missing --ovmf FILE");
-	if (strcmp(op.format, "hex") && strcmp(op.format, "base64"))
-		return gmemctl_usage_error(CMD, "unknown output format '%s' (hex, base64)", op.format);
 	if ((op.initrd || op.append) && !op.kernel)
 		return gmemctl_usage_error(CMD, "--initrd and --append need --kernel");
 	if (!(op.mode && !strcmp(op.mode, "snp:ovmf-hash"))) {
@@ -528,9 +641,9 @@ static int run(int argc, char **argv)
 
 const struct gmemctl_cmd gmemctl_cmd_measure = {
 	.name = "measure",
-	.args = "snp --ovmf FILE --vcpus N --vcpu-type NAME [options] [--json]",
-	.summary = "predict a guest's SEV-SNP launch digest from its inputs",
-	.help = "Computes the launch digest an SEV-SNP guest will have: the firmware\n"
+	.args = "snp --ovmf FILE --vcpus N --vcpu-type NAME [options] | tdx --tdvf FILE",
+	.summary = "predict a guest's SEV-SNP launch digest or TDX MRTD from its inputs",
+	.help = "snp: computes the launch digest an SEV-SNP guest will have: the firmware\n"
 		"image's pages, its SEV metadata sections (zero, secrets, CPUID and\n"
 		"kernel hashes pages) as a VMM hands them over, and each vCPU's initial\n"
 		"VMSA as KVM builds it.  Prints the 48-byte digest as 96 hex digits.\n"
@@ -552,6 +665,10 @@ const struct gmemctl_cmd gmemctl_cmd_measure = {
 		"  --dump-vmsa            write each vCPU's VMSA to vmsa<N>.bin here\n"
 		"  -v, --verbose          each run of pages and the digest after it, on stderr\n"
 		"  --json                 digest, image sections and every step as JSON\n"
+		"tdx: computes the MRTD of a TD booting the TDVF image FILE as QEMU\n"
+		"launches it: each TDVF section's pages added (TDH.MEM.PAGE.ADD), those\n"
+		"of sections with MR_EXTEND also extended (TDH.MR.EXTEND).  Takes\n"
+		"--output-format, -v and --json.\n"
 		"Exit status 1 for a bad or unsuitable image, 2 for a usage error.\n",
 	.run = run,
 };
