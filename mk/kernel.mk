@@ -22,19 +22,24 @@ $(BUILD)/tests/kernel/%: tests/kernel/%.c $(wildcard tests/*.h) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(STATIC) $(LDLIBS) -lm
 
+# Started by /init before the programs (see the file).
+KHOLD := $(BUILD)/tests/kernel/helpers/hold_vm
+$(KHOLD): tests/kernel/helpers/hold_vm.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $<
+
 # The programs run in the guest: name=path-in-KBUILD[:ENV=VALUE,...].
 # The core suite runs on the emulated and kvm backends as on the host;
 # tests/kernel/ has the native backend's suite and the differential runs.
 # The series kernel's config has no CONFIG_USERFAULTFD: host views use
-# covers only (GMEM_VIEW_NO_MARKERS tells core_hostview not to expect
-# poison markers).
+# covers only there.
 KERNEL_RUN ?= \
 	gmemctl_probe=gmemctl.static:probe \
 	native=tests/kernel/native \
 	diff=tests/kernel/diff:GMEM_DIFF_SEEDS=100 \
 	core_lifecycle=tests/core_lifecycle \
 	core_convert=tests/core_convert \
-	core_hostview=tests/core_hostview:GMEM_VIEW_NO_MARKERS=1 \
+	core_hostview=tests/core_hostview \
 	core_policy=tests/core_policy \
 	core_model=tests/core_model:GMEM_MODEL_OPS=300 \
 	core_threads=tests/core_threads \
@@ -61,14 +66,14 @@ KERNEL_PROGS = $(filter-out compat-progs/%,$(foreach r,$(KERNEL_RUN),$(firstword
 # RFC v5's content flags, which v8 refuses (EINVAL), so they are not v8
 # programs.  vmtypes fails natively (no SEV-SNP VM type there) and must fail
 # the same with the shim preloaded: it stepped aside.
-KCOMPAT := convert vmtypes
+KCOMPAT := convert caps swprot vmtypes
 KCOMPAT_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE -pthread -Iinclude -Itests
 $(BUILD)/compat-progs/%: tests/compat/%.c tests/compat/uapi_test.h tests/tap.h include/gmem/uapi.h
 	@mkdir -p $(@D)
 	$(CC) $(KCOMPAT_CFLAGS) -o $@ $<
 
 .PHONY: check-kernel kernel-progs
-kernel-progs: $(KTESTS) $(addprefix $(BUILD)/,$(KERNEL_PROGS)) \
+kernel-progs: $(KTESTS) $(KHOLD) $(addprefix $(BUILD)/,$(KERNEL_PROGS)) \
 	$(KCOMPAT:%=$(BUILD)/compat-progs/%) $(COMPAT_SO)
 
 # gmemctl's own link line takes no CFLAGS: a static one for the guest.

@@ -96,6 +96,10 @@ for my $lib (sort keys %libs) {
 	copy($lib, $to . basename($lib));
 }
 
+# One KVM VM held for the whole run (tests/kernel/helpers/hold_vm.c says why).
+my $hold = "$kbuild/tests/kernel/helpers/hold_vm";
+copy($hold, "$root/bin/hold_vm") if -x $hold;
+
 open(my $init, '>', "$root/init") or die "init: $!";
 print $init "#!/bin/busybox sh\nPROG_TIMEOUT=$ptimeout\n";
 print $init <<'EOF';
@@ -107,6 +111,7 @@ mount -t debugfs debugfs /sys/kernel/debug
 mount -t tmpfs tmp /tmp
 export TMPDIR=/tmp LD_LIBRARY_PATH=/lib:/tests
 echo "@@GMEM-KERNEL $(uname -r)"
+[ -x /bin/hold_vm ] && /bin/hold_vm &
 run() {
 	name=$1
 	shift
