@@ -575,9 +575,33 @@ static void cover_all(void)
  * stays private in the child, mapped now or later.  Single-threaded here:
  * maps_lock is held by this thread since the prepare handler.
  */
+/* Mappings whose addresses something else of the child took before this
+ * handler ran (another atfork handler, a sanitizer's runtime starting a
+ * thread) are forgotten: nothing is mapped over what is not the shim's. */
+static void drop_taken(void)
+{
+	struct compat_map **pp = &maps, *m, *dead = NULL;
+
+	while ((m = *pp)) {
+		if (gmem__follow_only_ours((void *)m->addr, m->len,
+					   "gmem-compat-private")) {
+			pp = &m->next;
+			continue;
+		}
+		*pp = m->next;
+		m->next = dead;
+		dead = m;
+		__atomic_sub_fetch(&compat_nr_maps, 1, __ATOMIC_RELEASE);
+	}
+	release(dead);
+}
+
 void compat_maps_fork_child(void)
 {
 	bool follows = gmem__follow_child();
+
+	if (maps)
+		drop_taken();
 
 	if (follows) {
 		compat_fd_each(told_init, &follows);

@@ -31,6 +31,8 @@
  * owner's conversion path loads one counter (gmem__follow_any()).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -121,6 +123,70 @@ int gmem__follow_ident(int fd, uint64_t *dev, uint64_t *ino)
 	*dev = (uint64_t)st.st_dev;
 	*ino = (uint64_t)st.st_ino;
 	return 0;
+}
+
+/* ---- address ranges in a child -------------------------------------------- */
+
+/* The whole of /proc/self/maps, NUL-terminated (malloc'd), or NULL. */
+static char *read_maps(void)
+{
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (!buf || fd < 0) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	for (;;) {
+		if (cap - len < 4096) {
+			char *b = realloc(buf, cap * 2);
+
+			if (!b) {
+				n = -1;
+				break;
+			}
+			buf = b;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[len] = 0;
+	return buf;
+}
+
+bool gmem__follow_only_ours(const void *addr, size_t len, const char *name)
+{
+	uintptr_t a = (uintptr_t)addr, b = a + len;
+	char *maps = read_maps(), *line, *next;
+	bool ours = maps != NULL;
+
+	for (line = maps; ours && line && *line; line = next) {
+		unsigned long lo, hi;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		if (sscanf(line, "%lx-%lx", &lo, &hi) != 2)
+			continue;
+		if (hi > a && lo < b && !strstr(line, name))
+			ours = false;
+	}
+	free(maps);
+	return ours;
 }
 
 /* ---- messages ------------------------------------------------------------ */
@@ -501,12 +567,18 @@ bool gmem__follow_listen(gmem_follow_apply_fn apply)
 	int ret;
 
 	applier = apply;
-	/* The listener takes no signal of the application's. */
+	/* The listener takes no signal of the application's; faults of its
+	 * own stay deliverable (blocked, they would kill without a word). */
 	sigfillset(&all);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGABRT);
+	sigdelset(&all, SIGTRAP);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 256 << 10);
 	ret = pthread_create(&t, &attr, listen_up, (void *)(intptr_t)up);
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

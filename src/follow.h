@@ -105,6 +105,14 @@ bool gmem__follow_told_private(const struct gmem_follow_told *t, uint64_t off,
  * release (it models the child's thread as the parent's). */
 void gmem__follow_rwlock_reinit(pthread_rwlock_t *l, bool read_held);
 
+/* In a child's fork handler: does [addr, addr + len) hold nothing but
+ * unmapped pages and mappings whose /proc/self/maps line contains name
+ * (the owner's SIGBUS memfd)?  The views are not inherited, and whatever
+ * ran in the child before the owner's handler (another atfork handler, a
+ * sanitizer's runtime starting a thread) may have been given their
+ * addresses: those must not be mapped over.  false if it cannot tell. */
+bool gmem__follow_only_ours(const void *addr, size_t len, const char *name);
+
 /* The identity of the file under fd: 0 or -errno. */
 int gmem__follow_ident(int fd, uint64_t *dev, uint64_t *ino);
 

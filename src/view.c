@@ -863,6 +863,26 @@ static void child_cover(struct gmem *g)
 		rs_set(g->vcover, 0, g->size, 1);
 }
 
+/* Something of this process took part of the view's addresses before
+ * this handler ran: the child has no view of g (a gmem_mmap() makes one
+ * elsewhere, every page private), and nothing is mapped over what is not
+ * the library's. */
+static void child_drop_view(struct gmem *g)
+{
+	*g->pprev_global = g->next_global;
+	if (g->next_global)
+		g->next_global->pprev_global = g->pprev_global;
+	rs_destroy(g->vcover);
+	g->vcover = NULL;
+	g->view = NULL;
+	g->view_marks = false;
+	g->view_reg = false;
+	if (g->told)
+		gmem__follow_told_free(g->told);
+	g->told = NULL;
+	g->told_lost = true;
+}
+
 /*
  * The child of fork(): its views were not inherited (MADV_DONTFORK).  If
  * it can follow the parent (a channel), each is made again and the
@@ -874,9 +894,12 @@ static void fork_child(void)
 {
 	bool follows = gmem__follow_child();
 
-	for (struct gmem *g = views; g; g = g->next_global) {
+	for (struct gmem *g = views, *next; g; g = next) {
+		next = g->next_global;
 		gmem__follow_rwlock_reinit(&g->lock, true);
-		if (!follows || !child_view(g))
+		if (!gmem__follow_only_ours(g->view, g->size, "gmem-private"))
+			child_drop_view(g);
+		else if (!follows || !child_view(g))
 			child_cover(g);
 	}
 	if (follows && !gmem__follow_listen(follow)) {

@@ -304,15 +304,6 @@ static void test_fork(const char *be, int by)
  * The parent sends a step number, the child answers with a byte of bits
  * (0 = all as expected).
  */
-#if CORE_TSAN
-/* The grandchild is forked by a child that runs a listener thread. */
-const char *__tsan_default_options(void);
-const char *__tsan_default_options(void)
-{
-	return "die_after_fork=0";
-}
-#endif
-
 static int step(int to, int from, char n)
 {
 	char r;
@@ -593,9 +584,16 @@ int main(void)
 		test_rw_sigbus(be);
 		test_lazy(be);
 		test_one_vma_per_run(be);
-		for (int by = BY_FORK; by <= BY_CLONE; by++)
+		/* ThreadSanitizer's runtime maps memory of its own in a
+		 * child of fork() before the atfork handlers run, at the
+		 * view's free addresses: the child then has no view (nothing
+		 * is mapped over memory that is not the library's). */
+		if (CORE_TSAN)
+			diag("SKIP fork() children under ThreadSanitizer (its runtime takes the view's addresses in the child)");
+		for (int by = CORE_TSAN ? BY_SYS_FORK : BY_FORK; by <= BY_CLONE; by++)
 			test_fork(be, by);
-		test_fork_follow(be);
+		if (!CORE_TSAN)
+			test_fork_follow(be);
 		test_max_map_count(be);
 		test_interleaved(be);
 	}
