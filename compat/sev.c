@@ -337,8 +337,10 @@ static int launch_update(struct compat_vm *cvm, struct sev_vm *s,
 		struct compat_file *f;
 		uint64_t off;
 
-		/* The backing memslot must be a private (gmem) one. */
-		if (!compat_slot_find(cvm, p.gfn_start * PG, &f, &off,
+		/* The backing memslot must be a private (gmem) one (a GFN
+		 * whose address does not fit 64 bits has none). */
+		if (p.gfn_start > UINT64_MAX / PG ||
+		    !compat_slot_find(cvm, p.gfn_start * PG, &f, &off,
 				      &first_left))
 			ret = -EINVAL;
 	}
