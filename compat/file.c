@@ -175,9 +175,8 @@ int compat_create_gmem(int vm_fd, void *arg)
 	if (!arg)
 		return -EFAULT;
 	memcpy(&c, arg, sizeof(c));
-	for (size_t i = 0; i < sizeof(c.reserved) / sizeof(c.reserved[0]); i++)
-		if (c.reserved[i])
-			return -EINVAL;
+	/* The reserved words are not checked: neither 6.18 nor the series'
+	 * kernel looks at them (kvm_gmem_create() reads size and flags). */
 	/* The flags this VM takes are the kernel's answer (6.18: MMAP and
 	 * INIT_SHARED on VMs without private memory); the shim needs both
 	 * itself, whatever the application asks for. */

@@ -66,7 +66,7 @@ KERNEL_PROGS = $(filter-out compat-progs/%,$(foreach r,$(KERNEL_RUN),$(firstword
 # RFC v5's content flags, which v8 refuses (EINVAL), so they are not v8
 # programs.  vmtypes fails natively (no SEV-SNP VM type there) and must fail
 # the same with the shim preloaded: it stepped aside.
-KCOMPAT := convert vmtypes
+KCOMPAT := convert caps swprot vmtypes
 KCOMPAT_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE -pthread -Iinclude -Itests
 $(BUILD)/compat-progs/%: tests/compat/%.c tests/compat/uapi_test.h tests/tap.h include/gmem/uapi.h
 	@mkdir -p $(@D)
