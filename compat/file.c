@@ -323,8 +323,8 @@ int compat_set_attributes(struct compat_file *f, void *arg)
 	return ret;
 }
 
-/* The piece of a file a lock is already held on by an earlier piece, and
- * how many earlier pieces are of the same file. */
+/* How many pieces before p[i] are of p[i]'s file (*locked: then its lock
+ * is already held). */
 static unsigned same_file_before(const struct compat_piece *p, size_t i,
 				 bool *locked)
 {
