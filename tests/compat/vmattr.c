@@ -2,9 +2,9 @@
 /*
  * KVM_SET_MEMORY_ATTRIBUTES on the VM fd is all or nothing, as the
  * kernel's kvm_vm_set_mem_attributes() is (it reserves everything before
- * it changes anything): a KVM_X86_SW_PROTECTED_VM has two memslots on two
- * guest_memfds, each mapped by the program; a conversion to private that
- * spans both fails in the second (libgmem-compat's documented limit: a
+ * it changes anything): a KVM_X86_SW_PROTECTED_VM, then a KVM_X86_SNP_VM,
+ * has two memslots on two guest_memfds, each mapped by the program; a
+ * conversion to private that spans both fails in the second (libgmem-compat's documented limit: a
  * host mapping split past vm.max_map_count is ENOMEM), and the first file
  * is left as it was: shared, with its bytes, the same as the second.  A
  * kernel converting in place has no such limit: this program is run with
@@ -70,28 +70,16 @@ static bool all_private(uint8_t *p, uint64_t npages)
 	return true;
 }
 
-int main(void)
+/* The whole scenario on a VM of the given type. */
+static void scenario(int kvm, unsigned long type, const char *name, long limit)
 {
-	long limit = max_map_count(), types;
 	uint64_t fill_pages, i;
 	uint8_t *a, *b, *fill;
 	bool a_intact, b_intact;
-	int kvm, vm, fa, fb, e;
+	int vm, fa, fb, e;
 
-	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	TEST_REQUIRE(kvm >= 0, "/dev/kvm: %s", strerror(errno));
-	TEST_REQUIRE(limit > 0 && limit <= 262144,
-		     "vm.max_map_count is %ld: too many mappings to reach it", limit);
-	plan_lazy();
-	sigbus_catch();
-
-	types = ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
-	ok(types > 0 && (types & (1L << KVM_X86_SW_PROTECTED_VM)),
-	   "KVM_CAP_VM_TYPES lists KVM_X86_SW_PROTECTED_VM (%#lx)", types);
-	if (!(types > 0 && (types & (1L << KVM_X86_SW_PROTECTED_VM))))
-		done();
-	vm = ioctl(kvm, KVM_CREATE_VM, KVM_X86_SW_PROTECTED_VM);
-	TEST_ASSERT(vm >= 0, "KVM_CREATE_VM(KVM_X86_SW_PROTECTED_VM)");
+	vm = ioctl(kvm, KVM_CREATE_VM, type);
+	TEST_ASSERT(vm >= 0, "KVM_CREATE_VM(%s)", name);
 	fa = gmem_create_fd(vm, NPG * PG, GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED);
 	fb = gmem_create_fd(vm, NPG * PG, GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED);
 	a = mmap(NULL, NPG * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fa, 0);
@@ -129,27 +117,54 @@ int main(void)
 	b_intact = intact(b, 0xb0);
 	munmap(fill, fill_pages * PG);
 
-	ok(e == ENOMEM, "a VM-fd conversion spanning both memslots fails in the second "
-	   "at vm.max_map_count with ENOMEM (%s)", e ? ename(e) : "it succeeded");
-	ok(a_intact, "the first file is unchanged: every page shared, with its bytes");
-	ok(b_intact, "the second file is unchanged: every page shared, with its bytes");
-	/* The attributes of A are still shared in the library too: a
-	 * conversion of A alone to private is one that changes A. */
+	ok(e == ENOMEM, "%s: a VM-fd conversion spanning both memslots fails in the "
+	   "second at vm.max_map_count with ENOMEM (%s)", name,
+	   e ? ename(e) : "it succeeded");
+	ok(a_intact, "%s: the first file is unchanged: every page shared, with its bytes",
+	   name);
+	ok(b_intact, "%s: the second file is unchanged: every page shared, with its bytes",
+	   name);
+	/* The library has A shared too: a to-shared conversion of A changes
+	 * no byte (one of a private page would, UNSPECIFIED, under seed). */
 	set_attrs(fa, 0, NPG * PG, SHARED, 0);
-	ok(intact(a, 0xa0), "KVM_SET_MEMORY_ATTRIBUTES2 to shared on the first file "
-	   "is a no-op: the bytes stay");
+	ok(intact(a, 0xa0), "%s: KVM_SET_MEMORY_ATTRIBUTES2 to shared on the first "
+	   "file is a no-op: the bytes stay", name);
 
 	e = vm_set_attrs(vm, GPA_A, NPG * PG + PG, PRIVATE);
 	ok(!e && all_private(a, NPG) && peek(b) == 0xb0 && all_private(b + PG, 1) &&
 	   peek(b + 2 * PG) == 0xb2,
-	   "with mappings free, the same conversion succeeds: all of A and B's second "
-	   "page private, the rest of B shared (%s)", e ? ename(e) : "no error");
+	   "%s: with mappings free, the same conversion succeeds: all of A and B's "
+	   "second page private, the rest of B shared (%s)", name,
+	   e ? ename(e) : "no error");
 
 	munmap(a, NPG * PG);
 	munmap(b, NPG * PG);
 	close(fa);
 	close(fb);
 	close(vm);
+}
+
+int main(void)
+{
+	long limit = max_map_count(), types;
+	int kvm;
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	TEST_REQUIRE(kvm >= 0, "/dev/kvm: %s", strerror(errno));
+	TEST_REQUIRE(limit > 0 && limit <= 262144,
+		     "vm.max_map_count is %ld: too many mappings to reach it", limit);
+	plan_lazy();
+	sigbus_catch();
+
+	types = ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
+	ok(types > 0 && (types & (1L << KVM_X86_SW_PROTECTED_VM)),
+	   "KVM_CAP_VM_TYPES lists KVM_X86_SW_PROTECTED_VM (%#lx)", types);
+	if (!(types > 0 && (types & (1L << KVM_X86_SW_PROTECTED_VM))))
+		done();
+	scenario(kvm, KVM_X86_SW_PROTECTED_VM, "sw_protected", limit);
+	ok(types & (1L << KVM_X86_SNP_VM), "KVM_CAP_VM_TYPES lists KVM_X86_SNP_VM");
+	if (types & (1L << KVM_X86_SNP_VM))
+		scenario(kvm, KVM_X86_SNP_VM, "snp", limit);
 	close(kvm);
 	return done();
 }
