@@ -212,8 +212,13 @@ int  compat_new_lib_vm(struct gmem_vm **vm, const struct compat_vm_type *t,
 int  compat_create_gmem(int vm_fd, void *arg);		/* fd or -errno */
 long compat_check_extension(int fd, long cap, bool *handled);
 int  compat_set_attributes(struct compat_file *f, void *arg);
-int  compat_file_convert(struct compat_file *f, uint64_t off, uint64_t size,
-			 uint64_t attributes);
+/* One memslot's part of a VM-fd conversion: [off, off + size) of f. */
+struct compat_piece {
+	struct compat_file *f;
+	uint64_t off, size;
+};
+int  compat_files_convert(const struct compat_piece *p, size_t n,
+			  uint64_t attributes);
 int  compat_set_region2(int vm_fd, void *arg);
 int  compat_fallocate(struct compat_file *f, int mode, off_t off, off_t len);
 void compat_obj_put(struct compat_obj *o);

@@ -343,19 +343,76 @@ int compat_set_attributes(struct compat_file *f, void *arg)
 	return ret;
 }
 
-/* A conversion of [off, off + size) the shim makes itself (the VM-fd
- * KVM_SET_MEMORY_ATTRIBUTES of a confidential VM type): 0 or -errno. */
-int compat_file_convert(struct compat_file *f, uint64_t off, uint64_t size,
-			uint64_t attributes)
+/* How many pieces before p[i] are of p[i]'s file (*locked: then its lock
+ * is already held). */
+static unsigned same_file_before(const struct compat_piece *p, size_t i,
+				 bool *locked)
 {
-	struct gmem_attributes2 a = {
-		.offset = off, .size = size, .attributes = attributes,
-	};
-	int ret;
+	unsigned n = 0;
 
-	pthread_mutex_lock(&f->lock);
-	ret = convert(f, &a);
-	pthread_mutex_unlock(&f->lock);
+	*locked = false;
+	for (size_t j = 0; j < i; j++) {
+		if (p[j].f == p[i].f) {
+			n++;
+			*locked = true;
+		}
+	}
+	return n;
+}
+
+/*
+ * The conversions the shim makes itself (the VM-fd KVM_SET_MEMORY_ATTRIBUTES
+ * of a confidential VM type, one piece per memslot), UNSPECIFIED content
+ * mode, all or nothing, as the kernel reserves everything before it
+ * changes any attribute: every piece is checked first (the library's
+ * validation, policy and store memory), then the host mappings of every
+ * piece change (the step that fails at vm.max_map_count: the pieces done
+ * go back to their unchanged attributes), and only then does the library
+ * convert each piece, which can no longer fail, so no byte changes before
+ * every piece is known to succeed.  0 or -errno.
+ */
+int compat_files_convert(const struct compat_piece *p, size_t n,
+			 uint64_t attributes)
+{
+	bool to_private = attributes & GMEM_ATTR_PRIVATE, locked;
+	size_t i, mapped = 0;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		same_file_before(p, i, &locked);
+		if (!locked)
+			pthread_mutex_lock(&p[i].f->lock);
+	}
+	for (i = 0; i < n && !ret; i++) {
+		struct gmem_attributes2 a = {
+			.offset = p[i].off, .size = p[i].size,
+			.attributes = attributes,
+		};
+
+		ret = gmem__compat_convert_check(p[i].f->g, &a,
+					same_file_before(p, i, &locked) + 1);
+	}
+	for (i = 0; i < n && !ret; i++, mapped++)
+		ret = compat_maps_convert(p[i].f, p[i].off, p[i].off + p[i].size,
+					  to_private);
+	for (i = 0; i < n && !ret; i++) {
+		struct gmem_attributes2 a = {
+			.offset = p[i].off, .size = p[i].size,
+			.attributes = attributes,
+		};
+
+		ret = gmem_set_memory_attributes(p[i].f->g, &a);
+	}
+	/* The mappings changed (the failed piece's included) follow the
+	 * attributes each piece has now: unchanged, since a library
+	 * conversion does not fail after its check. */
+	for (i = 0; ret && i < mapped; i++)
+		compat_maps_sync(p[i].f, p[i].off, p[i].off + p[i].size);
+	for (i = n; i-- > 0;) {
+		same_file_before(p, i, &locked);
+		if (!locked)
+			pthread_mutex_unlock(&p[i].f->lock);
+	}
 	return ret;
 }
 

@@ -238,13 +238,20 @@ static int launch_start(struct compat_vm *cvm, int vm_fd, struct sev_vm *s,
 	if (ret)
 		return ret;
 	if (!s->cpuid) {
-		ret = host_cpuid_policy(&s->cpuid);
+		struct compat_snp_cpuid *cpuid;
+
+		/* Kept only once the VM checks with it: a failed start
+		 * leaves nothing behind, and the next one sets it up. */
+		ret = host_cpuid_policy(&cpuid);
 		if (ret)
 			return ret;
 		ret = gmem__snp_set_cpuid_check(cvm->vm, compat_snp_cpuid_check,
-						s->cpuid);
-		if (ret)
+						cpuid);
+		if (ret) {
+			compat_snp_cpuid_free(cpuid);
 			return ret;
+		}
+		s->cpuid = cpuid;
 	}
 	s->policy = p.policy;
 	s->sev_fd = (int)cmd->sev_fd;
@@ -337,8 +344,10 @@ static int launch_update(struct compat_vm *cvm, struct sev_vm *s,
 		struct compat_file *f;
 		uint64_t off;
 
-		/* The backing memslot must be a private (gmem) one. */
-		if (!compat_slot_find(cvm, p.gfn_start * PG, &f, &off,
+		/* The backing memslot must be a private (gmem) one (a GFN
+		 * whose address does not fit 64 bits has none). */
+		if (p.gfn_start > UINT64_MAX / PG ||
+		    !compat_slot_find(cvm, p.gfn_start * PG, &f, &off,
 				      &first_left))
 			ret = -EINVAL;
 	}

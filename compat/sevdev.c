@@ -78,6 +78,20 @@ static inline bool has_mode(int flags)
 	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
 }
 
+/* The mode argument of a variadic open function whose last named
+ * parameter is flags. */
+#define OPEN_MODE(flags)					\
+	({							\
+		mode_t mode_ = 0;				\
+		if (has_mode(flags)) {				\
+			va_list ap_;				\
+			va_start(ap_, flags);			\
+			mode_ = va_arg(ap_, mode_t);		\
+			va_end(ap_);				\
+		}						\
+		mode_;						\
+	})
+
 static inline bool is_sev(int dirfd, const char *path)
 {
 	(void)dirfd;	/* an absolute path ignores it */
@@ -120,70 +134,47 @@ static int open_sev(int flags)
 	return fd;
 }
 
+/* What every open function asks first: the emulated device's descriptor
+ * (or -1 with errno), or -2 for the C library's function. */
+static inline int try_sev(int dirfd, const char *path, int flags)
+{
+	if (__builtin_expect(is_sev(dirfd, path), 0))
+		return open_sev(flags);
+	return -2;
+}
+
 EXPORT int open(const char *path, int flags, ...)
 {
-	mode_t mode = 0;
-	va_list ap;
-	int fd;
+	mode_t mode = OPEN_MODE(flags);
+	int fd = try_sev(AT_FDCWD, path, flags);
 
-	if (has_mode(flags)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	if (__builtin_expect(is_sev(AT_FDCWD, path), 0) &&
-	    (fd = open_sev(flags)) != -2)
-		return fd;
-	return ro()->open(path, flags, mode);
+	return fd != -2 ? fd : ro()->open(path, flags, mode);
 }
 
 EXPORT int open64(const char *path, int flags, ...)
 {
-	mode_t mode = 0;
-	va_list ap;
-	int fd;
+	mode_t mode = OPEN_MODE(flags);
+	int fd = try_sev(AT_FDCWD, path, flags);
 
-	if (has_mode(flags)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	if (__builtin_expect(is_sev(AT_FDCWD, path), 0) &&
-	    (fd = open_sev(flags)) != -2)
+	if (fd != -2)
 		return fd;
 	return (ro()->open64 ? ro()->open64 : ro()->open)(path, flags, mode);
 }
 
 EXPORT int openat(int dirfd, const char *path, int flags, ...)
 {
-	mode_t mode = 0;
-	va_list ap;
-	int fd;
+	mode_t mode = OPEN_MODE(flags);
+	int fd = try_sev(dirfd, path, flags);
 
-	if (has_mode(flags)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	if (__builtin_expect(is_sev(dirfd, path), 0) &&
-	    (fd = open_sev(flags)) != -2)
-		return fd;
-	return ro()->openat(dirfd, path, flags, mode);
+	return fd != -2 ? fd : ro()->openat(dirfd, path, flags, mode);
 }
 
 EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 {
-	mode_t mode = 0;
-	va_list ap;
-	int fd;
+	mode_t mode = OPEN_MODE(flags);
+	int fd = try_sev(dirfd, path, flags);
 
-	if (has_mode(flags)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	if (__builtin_expect(is_sev(dirfd, path), 0) &&
-	    (fd = open_sev(flags)) != -2)
+	if (fd != -2)
 		return fd;
 	return (ro()->openat64 ? ro()->openat64 : ro()->openat)(dirfd, path,
 								flags, mode);
@@ -197,20 +188,18 @@ EXPORT int __openat64_2(int dirfd, const char *path, int flags);
 
 EXPORT int __open_2(const char *path, int flags)
 {
-	int fd;
+	int fd = try_sev(AT_FDCWD, path, flags);
 
-	if (__builtin_expect(is_sev(AT_FDCWD, path), 0) &&
-	    (fd = open_sev(flags)) != -2)
+	if (fd != -2)
 		return fd;
 	return ro()->open_2 ? ro()->open_2(path, flags) : ro()->open(path, flags);
 }
 
 EXPORT int __open64_2(const char *path, int flags)
 {
-	int fd;
+	int fd = try_sev(AT_FDCWD, path, flags);
 
-	if (__builtin_expect(is_sev(AT_FDCWD, path), 0) &&
-	    (fd = open_sev(flags)) != -2)
+	if (fd != -2)
 		return fd;
 	return ro()->open64_2 ? ro()->open64_2(path, flags)
 			      : ro()->open(path, flags);
@@ -218,10 +207,9 @@ EXPORT int __open64_2(const char *path, int flags)
 
 EXPORT int __openat_2(int dirfd, const char *path, int flags)
 {
-	int fd;
+	int fd = try_sev(dirfd, path, flags);
 
-	if (__builtin_expect(is_sev(dirfd, path), 0) &&
-	    (fd = open_sev(flags)) != -2)
+	if (fd != -2)
 		return fd;
 	return ro()->openat_2 ? ro()->openat_2(dirfd, path, flags)
 			      : ro()->openat(dirfd, path, flags);
@@ -229,10 +217,9 @@ EXPORT int __openat_2(int dirfd, const char *path, int flags)
 
 EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 {
-	int fd;
+	int fd = try_sev(dirfd, path, flags);
 
-	if (__builtin_expect(is_sev(dirfd, path), 0) &&
-	    (fd = open_sev(flags)) != -2)
+	if (fd != -2)
 		return fd;
 	return ro()->openat64_2 ? ro()->openat64_2(dirfd, path, flags)
 				: ro()->openat(dirfd, path, flags);

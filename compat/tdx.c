@@ -244,6 +244,7 @@ static int add_page(struct compat_vm *cvm, uint64_t gpa, uint64_t src,
 	struct gmem_page_info pi;
 	struct compat_file *f = NULL;
 	uint64_t off = 0, left = 0;
+	uint8_t *page, *old = NULL;
 	bool found;
 	int ret;
 
@@ -265,12 +266,25 @@ static int add_page(struct compat_vm *cvm, uint64_t gpa, uint64_t src,
 	 * guest is the slot's. */
 	if (!ret)
 		ret = gmem__compat_place(f->g, gpa - off);
-	if (!ret && src)
-		memcpy((uint8_t *)gmem__compat_mem(f->g) + off,
-		       (const void *)(uintptr_t)src, PG);
-	if (!ret)
+	page = (uint8_t *)gmem__compat_mem(f->g) + off;
+	if (!ret && src) {
+		/* PAGE.ADD copies the source only if it succeeds: a page it
+		 * refuses keeps its bytes. */
+		old = malloc(PG);
+		if (!old) {
+			ret = -ENOMEM;
+		} else {
+			memcpy(old, page, PG);
+			memcpy(page, (const void *)(uintptr_t)src, PG);
+		}
+	}
+	if (!ret) {
 		ret = gmem_tdx_page_add(f->g, off, PG, measure) ? -EIO : 0;
+		if (ret && old)
+			memcpy(page, old, PG);
+	}
 	pthread_mutex_unlock(&f->lock);
+	free(old);
 	return ret;
 }
 

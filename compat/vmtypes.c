@@ -354,14 +354,19 @@ static long type_cap(const struct compat_vm *cvm, long cap)
 /*
  * KVM_SET_MEMORY_ATTRIBUTES on the VM fd (the per-GPA attributes of a VM
  * with private memory): the kernel's checks (flags, unknown attributes,
- * size 0, alignment, overflow: EINVAL), then each part of the range that
- * a memslot of one of the shim's guest_memfds holds is converted in that
- * file (UNSPECIFIED content mode).  GPAs no such memslot holds take the
- * attribute in the kernel's table only, which the shim does not keep.
+ * size 0, alignment, overflow: EINVAL), then the parts of the range that
+ * memslots of the shim's guest_memfds hold are converted in their files
+ * (UNSPECIFIED content mode), all or nothing, as kvm_vm_set_mem_attributes()
+ * reserves everything before it changes anything: a failure (ENOMEM at
+ * vm.max_map_count) leaves every part as it was.  GPAs no such memslot
+ * holds take the attribute in the kernel's table only, which the shim does
+ * not keep (docs/compat.md).
  */
 int compat_vm_set_attributes(struct compat_vm *cvm, void *arg)
 {
 	struct kvm_memory_attributes a;
+	struct compat_piece local[8], *p = local, *np;
+	size_t n = 0, cap = sizeof(local) / sizeof(local[0]);
 	uint64_t gpa, end;
 	int ret = 0;
 
@@ -377,9 +382,9 @@ int compat_vm_set_attributes(struct compat_vm *cvm, void *arg)
 	gpa = a.address;
 	end = a.address + a.size;
 	pthread_mutex_lock(&cvm->lock);
-	while (gpa < end && !ret) {
+	while (gpa < end) {
 		struct compat_file *f;
-		uint64_t off, left, n;
+		uint64_t off, left, len;
 
 		if (!compat_slot_find(cvm, gpa, &f, &off, &left)) {
 			/* The next memslot start above gpa, if any. */
@@ -391,11 +396,27 @@ int compat_vm_set_attributes(struct compat_vm *cvm, void *arg)
 			gpa = next;
 			continue;
 		}
-		n = end - gpa < left ? end - gpa : left;
-		ret = compat_file_convert(f, off, n, a.attributes);
-		gpa += n;
+		len = end - gpa < left ? end - gpa : left;
+		if (n == cap) {
+			np = malloc(2 * cap * sizeof(*p));
+			if (!np) {
+				ret = -ENOMEM;	/* nothing converted yet */
+				break;
+			}
+			memcpy(np, p, n * sizeof(*p));
+			if (p != local)
+				free(p);
+			p = np;
+			cap *= 2;
+		}
+		p[n++] = (struct compat_piece){ .f = f, .off = off, .size = len };
+		gpa += len;
 	}
+	if (!ret && n)
+		ret = compat_files_convert(p, n, a.attributes);
 	pthread_mutex_unlock(&cvm->lock);
+	if (p != local)
+		free(p);
 	compat_sev_log("kvm: KVM_SET_MEMORY_ATTRIBUTES address=%#llx size=%#llx "
 		       "attributes=%#llx -> %d", (unsigned long long)a.address,
 		       (unsigned long long)a.size,

@@ -21,6 +21,8 @@
 #include <gmem/gmem.h>
 #include <gmem/snp.h>
 
+#include "snp_cpuid_report.h"
+
 #define CPUID_OFF (4 * GMEM_PAGE_SIZE)
 
 static int convert(struct gmem *g, uint64_t attrs, const char *what)
@@ -47,29 +49,6 @@ static void fill_table(struct gmem_snp_cpuid_table *t)
 	memset(t, 0, sizeof(*t));
 	t->count = sizeof(fns) / sizeof(fns[0]);
 	memcpy(t->fn, fns, sizeof(fns));
-}
-
-static int report_changes(const struct gmem_snp_cpuid_table *mine,
-			  const struct gmem_snp_cpuid_table *fw)
-{
-	int changed = 0;
-
-	for (uint32_t i = 0; i < mine->count; i++) {
-		const struct gmem_snp_cpuid_fn *a = &mine->fn[i], *b = &fw->fn[i];
-
-		if (!memcmp(a, b, sizeof(*a)))
-			continue;
-		changed++;
-		printf("   CPUID 0x%08x index %u: provided %08x %08x %08x %08x\n"
-		       "                              firmware %08x %08x %08x %08x\n",
-		       a->eax_in, a->ecx_in, a->eax, a->ebx, a->ecx, a->edx,
-		       b->eax, b->ebx, b->ecx, b->edx);
-		/* A VMM refuses changes it cannot live with: here any change
-		 * to the vendor string or the family/model signature. */
-		if (a->eax_in <= 0x1 && (a->eax != b->eax || a->ebx != b->ebx))
-			return -1;
-	}
-	return changed;
 }
 
 int main(void)

@@ -13,7 +13,8 @@
  *      refuse if the VMM cannot accept the change;
  *   6. set PRIVATE with PRESERVE;
  *   7. KVM_SEV_SNP_LAUNCH_UPDATE succeeds; KVM_SEV_SNP_LAUNCH_FINISH.
- * Nothing of libgmem is used: only <linux/kvm.h> and include/gmem/uapi.h.
+ * Nothing of libgmem is called: only <linux/kvm.h>, include/gmem/uapi.h
+ * and the CPUID page layout of include/gmem/snp.h.
  * Run it under libgmem-compat on a kernel without SNP:
  *   LD_PRELOAD=build/libgmem-compat.so GMEM_COMPAT_LOG=/dev/stderr \
  *       build/examples/snp_uapi
@@ -30,23 +31,12 @@
 #include <unistd.h>
 
 #include "gmem/uapi.h"
+#include "snp_cpuid_report.h"
 
 #define PG 4096ULL
 #define GPA 0x800000ULL			/* the memslot */
 #define SIZE (16 * PG)
 #define CPUID_OFF (4 * PG)		/* the CPUID page in the file */
-
-struct cpuid_fn {			/* SEV-SNP firmware ABI */
-	uint32_t eax_in, ecx_in;
-	uint64_t xcr0_in, xss_in;
-	uint32_t eax, ebx, ecx, edx;
-	uint64_t reserved;
-};
-struct cpuid_page {
-	uint32_t count, reserved1;
-	uint64_t reserved2;
-	struct cpuid_fn fn[64];
-};
 
 static int die(const char *what)
 {
@@ -79,7 +69,7 @@ static int sev(int vm, int sev_fd, unsigned id, void *data, unsigned *fw)
 
 /* What a VMM takes from KVM_GET_SUPPORTED_CPUID, with one insecure value:
  * leaf 7 EDX bit 0 is reserved and must be clear. */
-static void fill(int kvm, struct cpuid_page *t)
+static void fill(int kvm, struct gmem_snp_cpuid_table *t)
 {
 	union {
 		struct kvm_cpuid2 h;
@@ -96,7 +86,7 @@ static void fill(int kvm, struct cpuid_page *t)
 	for (size_t w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
 		for (uint32_t i = 0; i < c.h.nent; i++) {
 			struct kvm_cpuid_entry2 *e = &c.h.entries[i];
-			struct cpuid_fn *f;
+			struct gmem_snp_cpuid_fn *f;
 
 			if (e->function != want[w][0] || e->index != want[w][1])
 				continue;
@@ -114,27 +104,6 @@ static void fill(int kvm, struct cpuid_page *t)
 	}
 }
 
-/* Step 5: what the firmware changed; -1 if the VMM cannot accept it. */
-static int report(const struct cpuid_page *mine, const struct cpuid_page *fw)
-{
-	int changed = 0;
-
-	for (uint32_t i = 0; i < mine->count; i++) {
-		const struct cpuid_fn *a = &mine->fn[i], *b = &fw->fn[i];
-
-		if (!memcmp(a, b, sizeof(*a)))
-			continue;
-		changed++;
-		printf("   CPUID 0x%08x index %u: provided %08x %08x %08x %08x\n"
-		       "                              firmware %08x %08x %08x %08x\n",
-		       a->eax_in, a->ecx_in, a->eax, a->ebx, a->ecx, a->edx,
-		       b->eax, b->ebx, b->ecx, b->edx);
-		if (a->eax_in <= 1 && (a->eax != b->eax || a->ebx != b->ebx))
-			return -1;	/* vendor or signature changed */
-	}
-	return changed;
-}
-
 int main(void)
 {
 	struct gmem_kvm_sev_snp_launch_start start = { .policy = 0x30000 };
@@ -146,7 +115,7 @@ int main(void)
 		.flags = GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED,
 	};
 	struct kvm_userspace_memory_region2 slot = { 0 };
-	struct cpuid_page table, fixed;
+	struct gmem_snp_cpuid_table table, fixed;
 	int kvm, vm, sev_fd, gmem, r;
 	unsigned fw;
 	uint8_t *host;
@@ -205,7 +174,7 @@ int main(void)
 		return 1;
 	printf("5. what the firmware changed\n");
 	memcpy(&fixed, host + CPUID_OFF, sizeof(fixed));
-	r = report(&table, &fixed);
+	r = report_changes(&table, &fixed);
 	if (r < 0) {
 		printf("   the VMM cannot accept these values: launch aborted\n");
 		return 1;

@@ -34,19 +34,12 @@
 #include <unistd.h>
 
 #include "gmem/uapi.h"
+#include "tdx_td.h"
 
 #define PAGE     4096ULL
 #define MEM_SIZE (1ULL << 20)
 #define FW_PAGES 16
 #define IO_PAGE  (64 * PAGE)
-
-static int tdx(int fd, unsigned id, unsigned flags, void *data)
-{
-	struct kvm_tdx_cmd c = { .id = id, .flags = flags,
-				 .data = (unsigned long long)(unsigned long)data };
-
-	return ioctl(fd, KVM_MEMORY_ENCRYPT_OP, &c);
-}
 
 static int set_attributes(int gmem, unsigned long long off,
 			  unsigned long long len, unsigned long long attrs)
@@ -65,13 +58,7 @@ static int fail(const char *what)
 
 int main(void)
 {
-	/* Structs ending in a CPUID array, with room for the entries. */
-	_Alignas(8) unsigned char caps_buf[sizeof(struct kvm_tdx_capabilities) +
-					   64 * sizeof(struct kvm_cpuid_entry2)];
-	_Alignas(8) unsigned char init_buf[sizeof(struct kvm_tdx_init_vm) +
-					   sizeof(struct kvm_cpuid_entry2)];
-	struct kvm_tdx_capabilities *caps = (void *)caps_buf;
-	struct kvm_tdx_init_vm *init = (void *)init_buf;
+	struct kvm_tdx_capabilities caps;
 	struct kvm_create_guest_memfd cg = {
 		.size = MEM_SIZE,
 		.flags = GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED,
@@ -81,6 +68,7 @@ int main(void)
 	};
 	struct kvm_tdx_init_mem_region region = { .gpa = 0, .nr_pages = FW_PAGES };
 	int kvm, vm, gmem, vcpu;
+	const char *what;
 	unsigned char *mem;
 	long types;
 	int zeros = 1;
@@ -96,24 +84,12 @@ int main(void)
 	}
 
 	printf("1. create the TD\n");
-	vm = ioctl(kvm, KVM_CREATE_VM, KVM_X86_TDX_VM);
+	vm = tdx_create_td(kvm, &caps, &what);
 	if (vm < 0)
-		return fail("KVM_CREATE_VM(KVM_X86_TDX_VM)");
-	memset(caps_buf, 0, sizeof(caps_buf));
-	caps->cpuid.nent = 64;
-	if (tdx(vm, KVM_TDX_CAPABILITIES, 0, caps))
-		return fail("KVM_TDX_CAPABILITIES");
+		return fail(what);
 	printf("   TD attributes %#llx, XFAM %#llx, %u configurable CPUID leaves\n",
-	       (unsigned long long)caps->supported_attrs,
-	       (unsigned long long)caps->supported_xfam, caps->cpuid.nent);
-	memset(init_buf, 0, sizeof(init_buf));
-	init->attributes = caps->supported_attrs & TDX_TD_ATTR_SEPT_VE_DISABLE;
-	init->xfam = 0x3;			/* x87, SSE */
-	init->cpuid.nent = 1;
-	init->cpuid.entries[0].function = 0x80000008;	/* GPAW 48: 4-level S-EPT */
-	init->cpuid.entries[0].eax = (48 << 16) | (48 << 8) | 46;
-	if (tdx(vm, KVM_TDX_INIT_VM, 0, init))
-		return fail("KVM_TDX_INIT_VM");
+	       (unsigned long long)caps.supported_attrs,
+	       (unsigned long long)caps.supported_xfam, caps.cpuid.nent);
 
 	printf("2. guest memory: a guest_memfd at GPA 0, mapped by the VMM\n");
 	gmem = ioctl(vm, KVM_CREATE_GUEST_MEMFD, &cg);

@@ -21,21 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "platform/snp_ovmf.h"
 #include "platform/tdx_tdvf.h"
-
-#define FAIL(...) do {							\
-	fprintf(stderr, "fuzz_ovmf: ");					\
-	fprintf(stderr, __VA_ARGS__);					\
-	fprintf(stderr, "\n");						\
-	abort();							\
-} while (0)
 
 #define PG 4096u
 /* Zero pages cost a SHA-384 each: larger sections are parsed, not measured. */
 #define MAX_MEASURED_PAGES 4096
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint8_t last[48];
 static unsigned nsteps;

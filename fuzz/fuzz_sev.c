@@ -19,17 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "../compat/compat.h"
 #include "gmem/uapi.h"
-
-#define FAIL(...) do {							\
-	fprintf(stderr, "fuzz_sev: ");					\
-	fprintf(stderr, __VA_ARGS__);					\
-	fprintf(stderr, "\n");						\
-	abort();							\
-} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

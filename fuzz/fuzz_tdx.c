@@ -23,19 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "../compat/tdx_params.h"
-
-#define FAIL(...) do {							\
-	fprintf(stderr, "fuzz_tdx: ");					\
-	fprintf(stderr, __VA_ARGS__);					\
-	fprintf(stderr, "\n");						\
-	abort();							\
-} while (0)
 
 #define CAPS_SIZE (sizeof(struct kvm_tdx_capabilities) + \
 		   TDX_PARAMS_CONF_NR * sizeof(struct kvm_cpuid_entry2))
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static bool configurable(const struct kvm_cpuid_entry2 *e)
 {

@@ -65,7 +65,7 @@ fuzz-lib:
 		$(if $(filter fuzz_scenario,$(FUZZ_TARGETS)),$(FUZZ_EXTRA_fuzz_scenario)) \
 		$(if $(filter fuzz_sev,$(FUZZ_TARGETS)),$(FUZZ_EXTRA_fuzz_sev))
 
-$(FUZZ_OUT)/bin/%: fuzz/%.c tests/invariants.h compat/tdx_params.c compat/tdx_params.h fuzz-lib
+$(FUZZ_OUT)/bin/%: fuzz/%.c fuzz/fuzz.h tests/invariants.h compat/tdx_params.c compat/tdx_params.h fuzz-lib
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_EXTRA_$*) \
 		$(FUZZ_LIBDIR)/libgmem.a $(CRYPTO_LIBS) -lpthread -lm

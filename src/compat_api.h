@@ -47,6 +47,14 @@ bool gmem__compat_policy_error_offset_in(const char *policy);
  * vendor models measure and encrypt by GPA.  No memslot of the library's
  * own is made.  0 or -EINVAL / -EFAULT. */
 int gmem__compat_place(struct gmem *g, uint64_t gpa);
+/* The fallible steps of gmem_set_memory_attributes(g, a) (validation,
+ * content-mode policy, pins, the stores' memory for nsets conversions of
+ * g in a row), changing nothing: 0, after which those conversions of a g
+ * the library keeps no host view of cannot fail while nothing else changes
+ * g, or the error (and error_offset) the conversion would give.  Lets a
+ * request spanning several files be all-or-nothing. */
+int gmem__compat_convert_check(struct gmem *g, struct gmem_attributes2 *a,
+			       unsigned nsets);
 /* The SEV-SNP launch of a KVM_X86_SNP_VM (src/platform/snp.c). */
 /* As gmem_snp_launch_update(), the firmware being told the range starts
  * at guest physical address gpa (a file several memslots map has

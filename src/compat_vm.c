@@ -119,3 +119,13 @@ int gmem__compat_place(struct gmem *g, uint64_t gpa)
 	pthread_rwlock_unlock(&g->lock);
 	return 0;
 }
+
+/* Would gmem_set_memory_attributes(g, a) succeed, as one of nsets
+ * conversions of g made in a row?  Checks and reserves without changing
+ * anything; after 0, the conversion of a file without a host view of the
+ * library's (the shim's files have none) cannot fail. */
+int gmem__compat_convert_check(struct gmem *g, struct gmem_attributes2 *a,
+			       unsigned nsets)
+{
+	return gmem__convert_check(g, a, nsets);
+}

@@ -210,6 +210,47 @@ static int convert_locked(struct gmem *g, struct gmem_attributes2 *a)
 	return 0;
 }
 
+/*
+ * Steps 1-4 without changing anything: may g take conversion a as one of
+ * nsets conversions of g to be made in a row?  0 means the memory of nsets
+ * attribute (and vendor) store updates is reserved, and that each of them,
+ * on a gmem without a host view, cannot fail until something else changes
+ * g; otherwise the error gmem_set_memory_attributes() would give
+ * (error_offset set alike).
+ */
+int gmem__convert_check(struct gmem *g, struct gmem_attributes2 *a,
+			unsigned nsets)
+{
+	uint64_t pinned;
+	int ret;
+
+	if (!g || !a)
+		return -EFAULT;
+	if (g->backend->set_attributes)
+		return 0;		/* the backend's own engine decides */
+	ret = validate(g, a);
+	if (ret)
+		return ret;
+	pthread_rwlock_wrlock(&g->lock);
+	if (!(gmem__vm_modes(g->vm, a->attributes) & gmem__mode_bit(a->flags))) {
+		ret = -EOPNOTSUPP;
+		a->error_offset = a->offset;
+	} else if ((a->attributes & GMEM_ATTR_PRIVATE) &&
+		   rs_for_each(g->pins, a->offset, a->offset + a->size,
+			       first_pinned, &pinned)) {
+		ret = -EAGAIN;
+		a->error_offset = pinned;
+	} else {
+		ret = rs_reserve(g->attrs, nsets ? nsets : 1);
+		if (!ret && g->vendor && !(a->attributes & GMEM_ATTR_PRIVATE))
+			ret = rs_reserve(g->vendor, nsets ? nsets : 1);
+		if (ret)
+			a->error_offset = a->offset;
+	}
+	pthread_rwlock_unlock(&g->lock);
+	return ret;
+}
+
 int gmem_set_memory_attributes(struct gmem *g, struct gmem_attributes2 *a)
 {
 	int ret;

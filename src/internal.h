@@ -131,6 +131,8 @@ unsigned gmem__vm_modes(struct gmem_vm *vm, uint64_t attributes);
 /* rs_set() of g->attrs, with g->lock held for writing: waits out the
  * readers that take no lock.  Every change of g->attrs goes through it. */
 int gmem__attrs_set(struct gmem *g, uint64_t start, uint64_t end, unsigned attr);
+int gmem__convert_check(struct gmem *g, struct gmem_attributes2 *a,
+			unsigned nsets);
 
 /* Host views (src/view.c). */
 int  gmem__view_revoke(struct gmem *g, uint64_t off, uint64_t len);

@@ -6,7 +6,8 @@
  * run lengths, per-page indexing, hole punching; and after every failed
  * call, attributes, bytes, pins and statistics exactly as before.  The
  * cases of the kernel series' guest_memfd_conversions_test.c, written for
- * libgmem.  Run over the emulated and kvm backends.
+ * libgmem.  Also the check a multi-file conversion makes first
+ * (gmem__convert_check()).  Run over the emulated and kvm backends.
  */
 #include "core_common.h"
 #include "internal.h"
@@ -466,6 +467,63 @@ static void test_fragmented(const char *be)
 	core_teardown(&c);
 }
 
+/*
+ * gmem__convert_check() (src/compat_api.h): the fallible steps of a
+ * conversion, changing nothing but the attribute store's spare memory;
+ * the conversions it reserved for need no more of it.
+ */
+static void test_check(const char *be)
+{
+	struct gmem_attributes2 a;
+	struct core_snap before;
+	struct gmem_stats st0, st1;
+	struct core_ctx c;
+	int ret;
+
+	mixed_setup(&c, "snp", NULL);
+	/* The valid conversions, three in a row: reserved once. */
+	a = (struct gmem_attributes2){ .offset = 9 * PG, .size = PG, .attributes = PRIV };
+	ok_ret(gmem__convert_check(c.g, &a, 3), 0, "%s: check: a valid conversion, 3 in a row", be);
+	core_snap_take(&before, c.g, c.host);
+	a = (struct gmem_attributes2){ .offset = 0, .size = PG, .attributes = PRIV,
+				       .flags = 1ULL << 2 };
+	ok_ret(gmem__convert_check(c.g, &a, 1), -EINVAL, "%s: check: unknown flag", be);
+	a = (struct gmem_attributes2){ .offset = PG, .size = 6 * PG, .attributes = PRIV,
+				       .flags = CZ };
+	ok_ret(gmem__convert_check(c.g, &a, 1), -EOPNOTSUPP,
+	       "%s: check: snp ZERO to-private", be);
+	ok(a.error_offset == PG, "%s: error_offset = offset", be);
+	a = (struct gmem_attributes2){ .offset = 0, .size = 4 * PG, .attributes = PRIV };
+	ok_ret(gmem__convert_check(c.g, &a, 1), -EAGAIN,
+	       "%s: check: to-private over the pinned page 2", be);
+	ok(a.error_offset == 2 * PG, "%s: error_offset = the pinned page", be);
+	rs_fail_alloc_after(c.g->attrs, 0);
+	a = (struct gmem_attributes2){ .offset = 9 * PG, .size = PG, .attributes = PRIV };
+	ret = gmem__convert_check(c.g, &a, 64);
+	rs_fail_alloc_after(c.g->attrs, -1);
+	ok_ret(ret, -ENOMEM, "%s: check: the store cannot grow: -ENOMEM", be);
+	ok(a.error_offset == 9 * PG, "%s: error_offset = offset", be);
+	ok(core_unchanged_after(c.g, c.host, &before), "%s: the checks changed nothing", be);
+	core_snap_free(&before);
+
+	/* Three conversions that each split runs: the store does not grow. */
+	TEST_ASSERT(!gmem_get_stats(c.g, &st0), "stats");
+	ret = core_conv(c.g, 9 * PG, PG, PRIV, CU);
+	if (!ret)
+		ret = core_conv(c.g, 14 * PG, PG, PRIV, CU);
+	if (!ret)
+		ret = core_conv(c.g, 5 * PG, PG, 0, CZ);
+	TEST_ASSERT(!gmem_get_stats(c.g, &st1), "stats");
+	ok_ret(ret, 0, "%s: the three conversions checked for", be);
+	ok(st1.ranges_bytes == st0.ranges_bytes,
+	   "%s: the attribute store did not grow (%llu bytes)", be,
+	   (unsigned long long)st1.ranges_bytes);
+	ok(core_attr(c.g, 9 * PG) == PRIV && core_attr(c.g, 14 * PG) == PRIV &&
+	   core_attr(c.g, 5 * PG) == 0 && core_attr(c.g, 4 * PG) == PRIV,
+	   "%s: and they converted", be);
+	core_teardown(&c);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -484,6 +542,7 @@ int main(void)
 		test_punch(be);
 		test_injected(be);
 		test_fragmented(be);
+		test_check(be);
 	}
 	return done();
 }

@@ -51,8 +51,10 @@ trap 'rm -rf "$log"' EXIT
 progs="guest_memfd_test x86/guest_memfd_conversions_test x86/private_mem_kvm_exits_test"
 targets=
 for p in $progs; do targets="$targets $out/$p"; done
+# The kernel's own toolchain (gcc), whatever compiler built the project:
+# `make check CC=clang` passes CC down through MAKEFLAGS otherwise.
 # shellcheck disable=SC2086
-make -C "$src" OUTPUT="$out" KHDR_INCLUDES="-isystem $tree/build/usr/include" \
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u CC make -C "$src" OUTPUT="$out" KHDR_INCLUDES="-isystem $tree/build/usr/include" \
 	$targets >"$log/build.log" 2>&1
 rc=$?
 t $rc "the series' selftests build unmodified from $tree: $progs"

@@ -108,14 +108,14 @@ int gmem__kvm_probe_gmem(int *kvm_fd, int *vm_fd, int *gmem_fd,
 	return 0;
 }
 
-static void close_fds(int a, int b, int c)
+void gmem__kvm_close_fds(int kvm_fd, int vm_fd, int gmem_fd)
 {
-	if (c >= 0)
-		close(c);
-	if (b >= 0)
-		close(b);
-	if (a >= 0)
-		close(a);
+	if (gmem_fd >= 0)
+		close(gmem_fd);
+	if (vm_fd >= 0)
+		close(vm_fd);
+	if (kvm_fd >= 0)
+		close(kvm_fd);
 }
 
 static int kvm_probe(const char **why)
@@ -143,7 +143,7 @@ static int kvm_probe(const char **why)
 			munmap(p, 2 * PAGE_SIZE);
 		}
 	}
-	close_fds(kfd, vfd, gfd);
+	gmem__kvm_close_fds(kfd, vfd, gfd);
 	return ret;
 }
 
@@ -186,7 +186,7 @@ int gmem__kvm_vm_open(struct gmem_vm *vm, unsigned long type)
 	}
 	ret = gmem__kvm_vm_attach(vm, kvm_fd, vm_fd);
 	if (ret)
-		close_fds(kvm_fd, vm_fd, -1);
+		gmem__kvm_close_fds(kvm_fd, vm_fd, -1);
 	return ret;
 }
 
@@ -196,7 +196,7 @@ void gmem__kvm_vm_close(struct gmem_vm *vm)
 
 	if (!k)
 		return;
-	close_fds(k->kvm_fd, k->vm_fd, -1);
+	gmem__kvm_close_fds(k->kvm_fd, k->vm_fd, -1);
 	pthread_mutex_destroy(&k->slot_lock);
 	free(k->slot_used);
 	free(k);

@@ -53,5 +53,7 @@ int gmem__kvm_vm_fd(struct gmem_vm *vm);
 int gmem__kvm_probe_gmem(int *kvm_fd, int *vm_fd, int *gmem_fd,
 			 unsigned long vm_type, uint64_t size, uint64_t kflags,
 			 const char **why);
+/* Close those of the three that are open (>= 0), the guest_memfd first. */
+void gmem__kvm_close_fds(int kvm_fd, int vm_fd, int gmem_fd);
 
 #endif

@@ -54,16 +54,6 @@ static int native_try(int gmem_fd, bool *content_flags)
 	return 0;
 }
 
-static void close_fds(int kfd, int vfd, int gfd)
-{
-	if (gfd >= 0)
-		close(gfd);
-	if (vfd >= 0)
-		close(vfd);
-	if (kfd >= 0)
-		close(kfd);
-}
-
 static int native_probe(const char **why)
 {
 	/* VM types with private memory first: in-place conversion is theirs. */
@@ -78,7 +68,7 @@ static int native_probe(const char **why)
 					   2 * PAGE_SIZE, NATIVE_KFLAGS, why);
 		if (!ret && native_try(gfd, &content_flags))
 			ret = -ENODEV;
-		close_fds(kfd, vfd, gfd);
+		gmem__kvm_close_fds(kfd, vfd, gfd);
 		if (!ret) {
 			*why = "KVM_SET_MEMORY_ATTRIBUTES2 on guest_memfd";
 			return 0;

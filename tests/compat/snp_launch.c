@@ -340,6 +340,10 @@ int main(void)
 		ok_ret(update(e.vm, e.sev, &b, NULL), -EINVAL,
 		       "LAUNCH_UPDATE outside any guest_memfd memslot: EINVAL");
 		b = u;
+		b.gfn_start = GPA_BASE / PG + (1ULL << 52);	/* * 4 KiB wraps to GPA_BASE */
+		ok_ret(update(e.vm, e.sev, &b, NULL), -EINVAL,
+		       "LAUNCH_UPDATE at a GFN past 2^52 (no memslot): EINVAL");
+		b = u;
 		b.gfn_start = GPA_BASE / PG + 8;
 		err = 77;
 		r = update(e.vm, e.sev, &b, &err);

@@ -33,6 +33,8 @@ int main(void)
 }
 #else
 
+#include "../../examples/tdx_td.h"
+
 #define PAGE 4096UL
 #define MAX_SECTIONS 16
 
@@ -45,14 +47,6 @@ static int fail(const char *what)
 {
 	fprintf(stderr, "tdvf_launch: %s: %s\n", what, strerror(errno));
 	return 1;
-}
-
-static int tdx(int fd, unsigned id, unsigned flags, void *data)
-{
-	struct kvm_tdx_cmd c = { .id = id, .flags = flags,
-				 .data = (unsigned long long)(unsigned long)data };
-
-	return ioctl(fd, KVM_MEMORY_ENCRYPT_OP, &c);
 }
 
 static unsigned rd16(const unsigned char *p) { return p[0] | p[1] << 8; }
@@ -87,18 +81,14 @@ static const unsigned char *tdvf(const unsigned char *img, size_t n)
 
 int main(int argc, char **argv)
 {
-	_Alignas(8) unsigned char caps_buf[sizeof(struct kvm_tdx_capabilities) +
-					   64 * sizeof(struct kvm_cpuid_entry2)];
-	_Alignas(8) unsigned char init_buf[sizeof(struct kvm_tdx_init_vm) +
-					   sizeof(struct kvm_cpuid_entry2)];
-	struct kvm_tdx_capabilities *caps = (void *)caps_buf;
-	struct kvm_tdx_init_vm *init = (void *)init_buf;
+	struct kvm_tdx_capabilities caps;
 	static unsigned char img[64 << 20];
 	const unsigned char *h;
 	unsigned count;
 	size_t n;
 	FILE *f;
 	int kvm, vm, vcpu;
+	const char *what;
 	long types;
 
 	if (argc != 2 || !(f = fopen(argv[1], "rb")))
@@ -119,21 +109,9 @@ int main(int argc, char **argv)
 		printf("tdvf_launch: KVM has no KVM_X86_TDX_VM (VM types %#lx)\n", types);
 		return 77;
 	}
-	vm = ioctl(kvm, KVM_CREATE_VM, KVM_X86_TDX_VM);
+	vm = tdx_create_td(kvm, &caps, &what);
 	if (vm < 0)
-		return fail("KVM_CREATE_VM(KVM_X86_TDX_VM)");
-	memset(caps_buf, 0, sizeof(caps_buf));
-	caps->cpuid.nent = 64;
-	if (tdx(vm, KVM_TDX_CAPABILITIES, 0, caps))
-		return fail("KVM_TDX_CAPABILITIES");
-	memset(init_buf, 0, sizeof(init_buf));
-	init->attributes = caps->supported_attrs & TDX_TD_ATTR_SEPT_VE_DISABLE;
-	init->xfam = 0x3;
-	init->cpuid.nent = 1;
-	init->cpuid.entries[0].function = 0x80000008;
-	init->cpuid.entries[0].eax = (48 << 16) | (48 << 8) | 46;
-	if (tdx(vm, KVM_TDX_INIT_VM, 0, init))
-		return fail("KVM_TDX_INIT_VM");
+		return fail(what);
 	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
 	if (vcpu < 0 || tdx(vcpu, KVM_TDX_INIT_VCPU, 0, NULL))
 		return fail("KVM_CREATE_VCPU, KVM_TDX_INIT_VCPU");
