@@ -641,18 +641,17 @@ void *gmem_mmap(struct gmem *g)
 	return g->view;
 }
 
-void gmem__view_unregister(struct gmem *g)
+/* Take g off the list of views (views_lock held, or a fork child). */
+static void view_unlink(struct gmem *g)
 {
-	if (!g->view || g->view == g->mem) {
-		g->view = NULL;
-		return;
-	}
-	pthread_mutex_lock(&views_lock);
 	*g->pprev_global = g->next_global;
 	if (g->next_global)
 		g->next_global->pprev_global = g->pprev_global;
-	pthread_mutex_unlock(&views_lock);
-	munmap(g->view, g->size);
+}
+
+/* Forget the view's state once its mapping is gone or not ours. */
+static void view_forget(struct gmem *g)
+{
 	rs_destroy(g->vcover);
 	g->vcover = NULL;
 	g->view = NULL;
@@ -661,6 +660,19 @@ void gmem__view_unregister(struct gmem *g)
 	if (g->told)
 		gmem__follow_told_free(g->told);
 	g->told = NULL;
+}
+
+void gmem__view_unregister(struct gmem *g)
+{
+	if (!g->view || g->view == g->mem) {
+		g->view = NULL;
+		return;
+	}
+	pthread_mutex_lock(&views_lock);
+	view_unlink(g);
+	pthread_mutex_unlock(&views_lock);
+	munmap(g->view, g->size);
+	view_forget(g);
 }
 
 /* ---- children of fork() -------------------------------------------------- */
@@ -869,17 +881,8 @@ static void child_cover(struct gmem *g)
  * the library's. */
 static void child_drop_view(struct gmem *g)
 {
-	*g->pprev_global = g->next_global;
-	if (g->next_global)
-		g->next_global->pprev_global = g->pprev_global;
-	rs_destroy(g->vcover);
-	g->vcover = NULL;
-	g->view = NULL;
-	g->view_marks = false;
-	g->view_reg = false;
-	if (g->told)
-		gmem__follow_told_free(g->told);
-	g->told = NULL;
+	view_unlink(g);
+	view_forget(g);
 	g->told_lost = true;
 }
 
