@@ -224,4 +224,18 @@ static inline unsigned mode_bit(uint64_t flags)
 	return flags == 0 ? M_U : flags == F_ZERO ? M_Z : M_P;
 }
 
+/* vm.max_map_count, or -1 where it cannot be read. */
+static inline long max_map_count(void)
+{
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+	long n = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
 #endif

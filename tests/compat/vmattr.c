@@ -18,19 +18,6 @@
 #define GPA_A 0x100000ULL
 #define GPA_B (GPA_A + NPG * PG)
 
-static long max_map_count(void)
-{
-	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
-	long n = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &n) != 1)
-			n = -1;
-		fclose(f);
-	}
-	return n;
-}
-
 static void memslot(int vm, uint32_t slot, uint64_t gpa, int fd, uint64_t off,
 		    uint64_t size, void *host)
 {
