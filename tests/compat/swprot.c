@@ -51,7 +51,7 @@ int main(void)
 	struct vcpu v;
 	uint8_t *host;
 	int kvm, vm, fd, got, pfd[2], st;
-	long types, c;
+	long c;
 	pid_t pid;
 
 	keep = v8 ? 0 : F_PRESERVE;
@@ -60,11 +60,7 @@ int main(void)
 	plan_lazy();
 	sigbus_catch();
 
-	types = ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
-	ok(types > 0 && (types & (1L << KVM_X86_SW_PROTECTED_VM)),
-	   "KVM_CAP_VM_TYPES lists KVM_X86_SW_PROTECTED_VM (%#lx)", types);
-	if (!(types > 0 && (types & (1L << KVM_X86_SW_PROTECTED_VM))))
-		done();
+	require_sw_protected(kvm);
 	vm = ioctl(kvm, KVM_CREATE_VM, KVM_X86_SW_PROTECTED_VM);
 	TEST_ASSERT(vm >= 0, "KVM_CREATE_VM(KVM_X86_SW_PROTECTED_VM)");
 	c = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_GUEST_MEMFD_FLAGS);

@@ -238,4 +238,17 @@ static inline long max_map_count(void)
 	return n;
 }
 
+/* KVM_CAP_VM_TYPES, whose KVM_X86_SW_PROTECTED_VM bit is the first point
+ * of the programs that need that VM type: without it they stop there. */
+static inline long require_sw_protected(int kvm)
+{
+	long types = ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
+	int listed = types > 0 && (types & (1L << KVM_X86_SW_PROTECTED_VM));
+
+	ok(listed, "KVM_CAP_VM_TYPES lists KVM_X86_SW_PROTECTED_VM (%#lx)", types);
+	if (!listed)
+		done();
+	return types;
+}
+
 #endif

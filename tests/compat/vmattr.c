@@ -143,11 +143,7 @@ int main(void)
 	plan_lazy();
 	sigbus_catch();
 
-	types = ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
-	ok(types > 0 && (types & (1L << KVM_X86_SW_PROTECTED_VM)),
-	   "KVM_CAP_VM_TYPES lists KVM_X86_SW_PROTECTED_VM (%#lx)", types);
-	if (!(types > 0 && (types & (1L << KVM_X86_SW_PROTECTED_VM))))
-		done();
+	types = require_sw_protected(kvm);
 	scenario(kvm, KVM_X86_SW_PROTECTED_VM, "sw_protected", limit);
 	ok(types & (1L << KVM_X86_SNP_VM), "KVM_CAP_VM_TYPES lists KVM_X86_SNP_VM");
 	if (types & (1L << KVM_X86_SNP_VM))
