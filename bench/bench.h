@@ -40,6 +40,8 @@ double bench_now_us(void);
 uint64_t bench_rss_reset(void);
 uint64_t bench_rss_peak(void);
 uint64_t bench_rss_now(void);
+/* A size field of /proc/self/status ("VmPTE"), in bytes; 0 if absent. */
+uint64_t bench_status_bytes(const char *key);
 /* Write one byte per 4 KiB page (what "the host touches the range" means). */
 void bench_touch(void *p, uint64_t len);
 /* Fill with a non-zero pattern (populates the pages). */

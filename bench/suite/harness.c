@@ -48,8 +48,8 @@ void bench_stat_of(struct bench_stat *s, const double *v, unsigned n)
 	free(c);
 }
 
-/* VmRSS / VmHWM from /proc/self/status, in bytes. */
-static uint64_t status_kib(const char *key)
+/* A size field of /proc/self/status (VmRSS, VmHWM, VmPTE), in bytes. */
+uint64_t bench_status_bytes(const char *key)
 {
 	char line[256];
 	size_t kl = strlen(key);
@@ -69,12 +69,12 @@ static uint64_t status_kib(const char *key)
 
 uint64_t bench_rss_now(void)
 {
-	return status_kib("VmRSS");
+	return bench_status_bytes("VmRSS");
 }
 
 uint64_t bench_rss_peak(void)
 {
-	return status_kib("VmHWM");
+	return bench_status_bytes("VmHWM");
 }
 
 /* Writing 5 to clear_refs resets the peak RSS to the current RSS. */
