@@ -107,8 +107,19 @@ static int open_sev(int flags)
 
 	if (!compat_active())
 		return -2;	/* the real path (ENOENT here) */
-	if (flags & (O_CREAT | O_DIRECTORY | O_TRUNC))
-		return -2;
+	/* As an existing character device answers: O_CREAT opens it,
+	 * O_TRUNC does nothing, and no open reaches the file system, which
+	 * has no /dev/sev to create or truncate. */
+	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) {
+		errno = EEXIST;
+		return -1;
+	}
+	if (flags & O_DIRECTORY) {	/* O_TMPFILE too */
+		errno = ENOTDIR;
+		return -1;
+	}
+	if (flags & O_PATH)	/* a descriptor that takes no ioctl */
+		return ro()->openat(AT_FDCWD, "/dev/null", flags & (O_PATH | O_CLOEXEC));
 	o = calloc(1, sizeof(*o));
 	if (!o) {
 		errno = ENOMEM;

@@ -261,6 +261,8 @@ static int ioctl_tracked(int fd, unsigned long req, void *arg)
 			return compat_real.ioctl(fd, req, arg);
 		return ioctl_kvm(fd, req, arg);
 	default:
+		if (compat_is_sevdev(fd))	/* sev_ioctl(): SEV_ISSUE_CMD only */
+			return ret_errno(-EINVAL);
 		return compat_real.ioctl(fd, req, arg);
 	}
 	pthread_rwlock_rdlock(&compat_fd_lock);

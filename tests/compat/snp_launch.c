@@ -16,6 +16,7 @@
 #include "uapi_test.h"
 
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 /* The CPUID page (SEV-SNP firmware ABI, "CPUID Reporting"), as a VMM
  * declares it. */
@@ -219,6 +220,31 @@ int main(void)
 	ok(ioctl(e.sev, SEV_ISSUE_CMD, &ic) == -1 && errno == EIO &&
 	   ic.error == SEV_RET_UNSUPPORTED,
 	   "SEV_PDH_CERT_EXPORT: EIO, firmware SEV_RET_UNSUPPORTED (not modelled)");
+	{
+		int fd = open("/dev/sev", O_RDWR | O_CREAT | O_TRUNC, 0600);
+		struct stat sb;
+
+		ic = (struct sev_issue_cmd){ .cmd = SEV_PLATFORM_STATUS,
+					     .data = (uint64_t)(uintptr_t)&st };
+		ok(fd >= 0 && !ioctl(fd, SEV_ISSUE_CMD, &ic),
+		   "open(/dev/sev, O_CREAT | O_TRUNC): the device, as the kernel opens an existing one");
+		close(fd);
+		errno = 0;
+		ok(open("/dev/sev", O_RDWR | O_CREAT | O_EXCL, 0600) == -1 &&
+		   errno == EEXIST, "open(/dev/sev, O_CREAT | O_EXCL): EEXIST");
+		errno = 0;
+		ok(open("/dev/sev", O_RDONLY | O_DIRECTORY) == -1 &&
+		   errno == ENOTDIR, "open(/dev/sev, O_DIRECTORY): ENOTDIR");
+		/* the file system underneath is untouched: the raw system call
+		 * sees no /dev/sev on a host without SEV */
+		ok(syscall(SYS_newfstatat, AT_FDCWD, "/dev/sev", &sb, 0) == -1 ||
+		   S_ISCHR(sb.st_mode),
+		   "no /dev/sev file was created underneath");
+		errno = 0;
+		ok(ioctl(e.sev, _IO('S', 0x7f), NULL) == -1 && errno == EINVAL,
+		   "an ioctl other than SEV_ISSUE_CMD: EINVAL, as sev_ioctl()");
+		ic = (struct sev_issue_cmd){ .cmd = SEV_PDH_CERT_EXPORT };
+	}
 	{
 		int other = open("/dev/null", O_RDONLY);
 
