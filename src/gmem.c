@@ -77,6 +77,7 @@ int gmem_create(struct gmem_vm *vm, uint64_t size, uint64_t flags,
 	g->size = size;
 	g->flags = flags;
 	g->fd = -1;
+	g->view_seek = -1;
 	g->owner = getpid();
 	pthread_rwlock_init(&g->lock, NULL);
 	for (int i = 0; i < GMEM_PAGE_LOCKS; i++)

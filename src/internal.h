@@ -62,6 +62,9 @@ struct gmem {
 	bool view_reg;			/* ... and it is registered */
 	struct rangeset *vcover;	/* view pages that may lie under the
 					 * SIGBUS cover mapping (1) */
+	int view_seek;			/* fd's file, opened again: a file
+					 * position of the view's own, for
+					 * SEEK_DATA (-1: none) */
 	/* Children of fork() (src/view.c, src/follow.c): the file's
 	 * identity, the process that made g, and in a child the parent's
 	 * attributes as last told, or told_lost (every page private in the

@@ -22,7 +22,9 @@
  *    view's entries into the library's own mapping (g->mem, through which
  *    the guest's private accesses and the content modes go) with
  *    mremap(MREMAP_DONTUNMAP), restoring moves them back, so the host does
- *    not refault a large run page by page.  Large runs go this way while the
+ *    not refault a large run page by page.  Only where the file holds data
+ *    (worth_moving()): a run nobody wrote has no entries to keep, and a
+ *    move costs VMA operations of its own.  Large runs go this way while the
  *    view has few covers (COVER_RUNS_MAX); past that, markers take every
  *    run, so the view's VMA count stays bounded however fragmented the
  *    attributes are.  g->vcover records where covers may lie (a superset:
@@ -46,6 +48,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -178,11 +181,44 @@ static void view_fixup(struct gmem *g, uint64_t off, uint64_t len)
  * without entries.  Only ever an optimisation: false when the kernel
  * refuses, and nothing changed then.
  */
-static bool move_entries(uint8_t *from, uint8_t *to, uint64_t len)
+static bool move_entries(struct gmem *g, uint8_t *from, uint8_t *to,
+			 uint64_t len)
 {
-	return mremap(from, len, len,
-		      MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP,
-		      to) != MAP_FAILED;
+	if (mremap(from, len, len,
+		   MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP,
+		   to) == MAP_FAILED)
+		return false;
+	g->stats.views_moved++;
+	return true;
+}
+
+/*
+ * Whether moving the entries of [off, off+len) can pay: the file holds
+ * data at the range's start and at its middle.  SEEK_DATA from an offset
+ * that holds data answers at once, and skips empty stretches of the page
+ * cache's index quickly, so two probes cost far less than the VMA
+ * operations of a move; a range the host and the guest never wrote (a
+ * boot's bounce buffers, one page touched) has no entries worth moving.
+ * Without the view's own file position, or where the file does not
+ * answer, the move is tried.
+ */
+static bool data_near(int fd, uint64_t at)
+{
+	off_t d = lseek(fd, (off_t)at, SEEK_DATA);
+
+	if (d < 0)
+		return errno != ENXIO;	/* ENXIO: no data up to the end */
+	return (uint64_t)d - at < MOVE_MIN / 4;
+}
+
+static bool worth_moving(struct gmem *g, uint64_t off, uint64_t len)
+{
+	if (len < MOVE_MIN)
+		return false;
+	if (g->view_seek < 0)
+		return true;
+	return data_near(g->view_seek, off) &&
+	       data_near(g->view_seek, off + len / 2);
 }
 
 /* ---- markers ------------------------------------------------------------ */
@@ -314,8 +350,8 @@ static int park_shared(uint64_t s, uint64_t e, unsigned attr, void *arg)
 {
 	struct gmem *g = arg;
 
-	if (!(attr & GMEM_ATTR_PRIVATE) && e - s >= MOVE_MIN &&
-	    move_entries(g->view + s, g->mem + s, e - s))
+	if (!(attr & GMEM_ATTR_PRIVATE) && worth_moving(g, s, e - s) &&
+	    move_entries(g, g->view + s, g->mem + s, e - s))
 		/* g->mem's piece came with the view's flags: give it back
 		 * its own, so that it merges again */
 		madvise(g->mem + s, e - s, MADV_DOFORK);
@@ -349,7 +385,8 @@ static int uncover(struct gmem *g, uint64_t off, uint64_t len)
 
 	if (ret)
 		return ret;
-	if (len < MOVE_MIN || !move_entries(g->mem + off, g->view + off, len))
+	if (!worth_moving(g, off, len) ||
+	    !move_entries(g, g->mem + off, g->view + off, len))
 		ret = remap_raw(g->view + off, len, g->fd, off);
 	if (ret)
 		return ret;
@@ -465,7 +502,8 @@ static int reveal_one(struct gmem *g, uint64_t off, uint64_t len)
 		unmark(g, off, len);
 		return 0;
 	}
-	if (len < MOVE_MIN || !move_entries(g->mem + off, g->view + off, len)) {
+	if (!worth_moving(g, off, len) ||
+	    !move_entries(g, g->mem + off, g->view + off, len)) {
 		/* Replacing an exact mapping allocates no VMA: it does not
 		 * fail short of the kernel running out of memory, and then
 		 * the pages stay covered (SIGBUS), never exposed. */
@@ -557,8 +595,18 @@ static uint8_t *view_place(struct gmem *g)
 	return r + head;
 }
 
+/* The file of fd opened again (a file position of its own), or -1. */
+static int view_seek_open(int fd)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
 static int view_create(struct gmem *g)
 {
+	uint64_t moved;
 	uint8_t *v, *at;
 	int ret;
 
@@ -578,6 +626,8 @@ static int view_create(struct gmem *g)
 		return ret;
 	}
 	g->view = v;
+	moved = g->stats.views_moved;
+	g->view_seek = view_seek_open(g->fd);
 	ret = rs_create(&g->vcover, g->size, 0);
 	if (!ret) {
 		/* Can userfaultfd register it (a memfd yes, a guest_memfd not
@@ -599,6 +649,9 @@ static int view_create(struct gmem *g)
 	}
 	if (ret) {
 		munmap(v, g->size);
+		g->stats.views_moved = moved;	/* a failed call counts nothing */
+		if (g->view_seek >= 0)
+			close(g->view_seek);
 		rs_destroy(g->vcover);
 		g->vcover = NULL;
 		g->view = NULL;
@@ -652,6 +705,9 @@ static void view_unlink(struct gmem *g)
 /* Forget the view's state once its mapping is gone or not ours. */
 static void view_forget(struct gmem *g)
 {
+	if (g->view_seek >= 0)
+		close(g->view_seek);
+	g->view_seek = -1;
 	rs_destroy(g->vcover);
 	g->vcover = NULL;
 	g->view = NULL;

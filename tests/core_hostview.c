@@ -115,6 +115,53 @@ static void test_lazy(const char *be)
 	core_teardown(&c);
 }
 
+/*
+ * The page tables of a large run follow its owner only where there is
+ * something to move: a populated 2 MiB run moves to the library's mapping
+ * and back (one move each way, the bytes intact); a run nobody wrote goes
+ * under the cover and back with no move at all (emulated: the view asks
+ * the file where its data is; a file that cannot answer, the kvm
+ * backend's guest_memfd, tries the move).
+ */
+static void test_moves(const char *be)
+{
+	const uint64_t big = 512 * PG, small = 64 * PG;
+	static uint8_t ref[512 * PG];
+	struct gmem_stats st0, st;
+	struct core_ctx c;
+
+	core_setup(&c, "default", NULL, 1024, GMEM_FLAG_MMAP | GMEM_FLAG_INIT_SHARED);
+	core_pattern(ref, big, 11);
+	memcpy(c.host, ref, big);
+	gmem_get_stats(c.g, &st0);
+	ok_ret(core_conv(c.g, 0, big, PRIV, CP), 0, "%s: a written 2 MiB run to private", be);
+	gmem_get_stats(c.g, &st);
+	ok(st.views_moved == st0.views_moved + 1 && core_sigbus_on_read(c.host + PG),
+	   "%s: its entries moved with the owner (%llu moves), SIGBUS on the host", be,
+	   (unsigned long long)(st.views_moved - st0.views_moved));
+	ok_ret(core_conv(c.g, 0, big, 0, CP), 0, "%s: and back to shared", be);
+	gmem_get_stats(c.g, &st);
+	ok(st.views_moved == st0.views_moved + 2 && !memcmp(c.host, ref, big),
+	   "%s: moved back, the bytes intact", be);
+
+	st0 = st;
+	ok_ret(core_conv(c.g, 768 * PG, small, PRIV, CP), 0,
+	       "%s: an unwritten 256 KiB run to private", be);
+	ok_ret(core_conv(c.g, 768 * PG, small, 0, CP), 0, "%s: and back", be);
+	gmem_get_stats(c.g, &st);
+	/* a memfd (emulated) can always say where its data is */
+	if (c.g->view_seek >= 0 || !strcmp(be, "emulated"))
+		ok(c.g->view_seek >= 0 && st.views_moved == st0.views_moved,
+		   "%s: no move: the file has no data there", be);
+	else
+		ok(st.views_moved == st0.views_moved + 2,
+		   "%s: the file cannot say where its data is: the moves are tried", be);
+	ok(core_all_zero(c.host + 768 * PG, small) &&
+	   !core_sigbus_on_read(c.host + 1023 * PG),
+	   "%s: the run reads zeros again", be);
+	core_teardown(&c);
+}
+
 /* Does the view of this backend take small private runs with poison
  * markers (userfaultfd on the file: memfd yes, guest_memfd no)? */
 /* Whether this kernel gives user space poison markers on shmem: asked
@@ -621,6 +668,7 @@ int main(void)
 			continue;
 		test_rw_sigbus(be);
 		test_lazy(be);
+		test_moves(be);
 		test_one_vma_per_run(be);
 		/* ThreadSanitizer's runtime maps memory of its own in a
 		 * child of fork() before the atfork handlers run, at the

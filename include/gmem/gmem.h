@@ -151,6 +151,8 @@ struct gmem_stats {
 	uint64_t views_restored;
 	uint64_t ranges;		/* runs in the attribute store now */
 	uint64_t ranges_bytes;		/* heap used by the attribute store */
+	uint64_t views_moved;		/* runs whose view page-table entries
+					 * moved with the owner (no refault) */
 };
 int gmem_get_stats(struct gmem *g, struct gmem_stats *st);
 

@@ -323,6 +323,7 @@ static const struct named stat_names[] = {
 	{ "views_restored", offsetof(struct gmem_stats, views_restored) },
 	{ "ranges", offsetof(struct gmem_stats, ranges) },
 	{ "ranges_bytes", offsetof(struct gmem_stats, ranges_bytes) },
+	{ "views_moved", offsetof(struct gmem_stats, views_moved) },
 	{ NULL, 0 },
 };
 
@@ -343,7 +344,7 @@ static int p_expect_stat(struct scenario *s, struct step *st)
 		return sc_syntax(s, "expect stat: unknown counter '%s' (conversions, "
 				 "pages_to_private, pages_to_shared, pages_zeroed, "
 				 "pages_zero_skipped, pages_scrambled, views_revoked, "
-				 "views_restored, ranges, ranges_bytes)", t);
+				 "views_restored, ranges, ranges_bytes, views_moved)", t);
 	strcpy(st->word, n->name);
 	st->kind = (unsigned)n->val;
 	t = sc_peek(s);
