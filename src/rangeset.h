@@ -12,8 +12,9 @@
  * lookup touches one node per level, each prefetched in full.
  *
  * Costs: lookup O(log n); rs_set O(log n) plus O(k) for the k runs it
- * removes (each removed run was inserted once); about 8.5 bytes per run
- * when the tree is built in address order, about 12 for random order,
+ * removes (each removed run was inserted once); about 11 bytes per run
+ * when the tree is built in address order (leaves three quarters full),
+ * about 13 for random order,
  * plus up to one 2 MiB huge-page slab not carved yet (past 1 MiB of
  * nodes, slabs are huge pages: see grow()).
  *

@@ -498,6 +498,38 @@ static void test_faults(uint64_t seed)
 
 /* ---- 10^6 runs on a 1 TiB range ------------------------------------------- */
 
+/*
+ * A tree grown in address order keeps room in its leaves: a conversion of
+ * one page inside any old run (two keys more) takes no new node, and the
+ * conversion back none either.  Allocations are made to fail to show it.
+ */
+static void test_append_room(void)
+{
+	const uint64_t n = 20000, size = 8 * n * PG;
+	struct rangeset *rs;
+	uint64_t i, splits = 0;
+	int bad = 0;
+
+	TEST_ASSERT(rs_create(&rs, size, 0) == 0, "create");
+	for (i = 0; i < n && !bad; i++)
+		bad |= rs_set(rs, 8 * i * PG, (8 * i + 2) * PG, 1);
+	rs_fail_alloc_after(rs, 0);
+	for (i = 0; i < n && !bad; i += 97) {
+		uint64_t pg = 8 * i + 4;	/* inside the run [8i+2, 8i+8) */
+
+		if (rs_set(rs, pg * PG, (pg + 1) * PG, 1) == -ENOMEM)
+			splits++;
+		else if (rs_lookup(rs, pg * PG, NULL) != 1 ||
+			 rs_set(rs, pg * PG, (pg + 1) * PG, 0))
+			bad = 1;
+	}
+	rs_fail_alloc_after(rs, -1);
+	ok(!bad && !splits && rs_runs(rs) == 2 * n,
+	   "address-ordered growth leaves room: %" PRIu64 " one-page conversions inside old runs took no node",
+	   (n + 96) / 97);
+	rs_destroy(rs);
+}
+
 static void test_million(uint64_t seed)
 {
 	const uint64_t size = 1ULL << 40, pages = size / PG;
@@ -575,6 +607,7 @@ int main(void)
 	test_empty_leaf();
 	test_random(seed);
 	test_faults(seed);
+	test_append_room();
 	test_million(seed);
 	return done();
 }
