@@ -453,11 +453,10 @@ int bench_boot(const struct bench_opts *o)
 	}
 	bench_target("Boot-like workload: 64 GiB, 5000 conversions",
 		     "<= 5 ms in conversions", conv <= 5,
-		     "inside gmem_set_memory_attributes(); the total with the "
-		     "host's first touch of 2500 fresh pages in brackets; after "
-		     "the semicolon the kernel's floors for the same conversions: "
-		     "one bare mmap(MAP_FIXED) each, poison markers on a view "
-		     "poisoned up front, the cheaper of the two per conversion",
+		     "in gmem_set_memory_attributes(); with the host's touch of "
+		     "2500 fresh pages in brackets; the kernel's floors: a bare "
+		     "mmap(MAP_FIXED) each, poison markers on a view poisoned "
+		     "beforehand, the cheaper of the two per conversion",
 		     "%.1f ms (%.1f ms); floors %.1f, %.1f, %.1f ms", conv, total,
 		     bench_rec_get(rec, "floor_in_mmap"),
 		     marks ? bench_rec_get(rec, "floor_in_markers") : -1.0,
