@@ -178,6 +178,7 @@ int  compat_sev_vm_init(struct compat_vm *cvm);
 void compat_sev_vm_fini(struct compat_vm *cvm);
 /* GMEM_COMPAT_LOG: one line per call (a newline is added). */
 void compat_sev_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool compat_sev_logging(void);	/* GMEM_COMPAT_LOG names a log */
 
 /* ---- TDX (tdx.c) -------------------------------------------------------- */
 int  compat_tdx_encrypt_op(struct compat_vm *cvm, void *arg);

@@ -91,6 +91,12 @@ static void log_open(void)
 			      0644);
 }
 
+bool compat_sev_logging(void)
+{
+	pthread_once(&log_once, log_open);
+	return log_fd >= 0;
+}
+
 void compat_sev_log(const char *fmt, ...)
 {
 	char line[512];
@@ -139,12 +145,14 @@ static void hex(char *out, const uint8_t *in, size_t n)
 	out[2 * n] = 0;
 }
 
-/* The launch digest so far, in hex ("-" before there is a VM). */
+/* The launch digest so far, in hex ("-" before there is a VM, or when
+ * nothing is logged: then it is not computed). */
 static void digest_hex(struct compat_vm *cvm, char out[97])
 {
 	uint8_t d[48];
 
-	if (cvm->vm && !gmem_snp_launch_digest(cvm->vm, d))
+	if (compat_sev_logging() && cvm->vm &&
+	    !gmem_snp_launch_digest(cvm->vm, d))
 		hex(out, d, sizeof(d));
 	else
 		strcpy(out, "-");
@@ -552,14 +560,15 @@ static int launch_finish(struct compat_vm *cvm, struct sev_vm *s,
 static int encrypt_op(struct compat_vm *cvm, int vm_fd, void *arg)
 {
 	struct sev_vm *s = sev_of(cvm);
-	struct timespec t0, t1;
+	struct timespec t0 = { 0 }, t1;
 	struct kvm_sev_cmd cmd;
 	int r;
 
 	if (!arg)
 		return 0;
 	memcpy(&cmd, arg, sizeof(cmd));
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (compat_sev_logging())
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 	pthread_mutex_lock(&s->lock);
 	/* Once KVM_SEV_INIT2 made it an SNP guest, only SNP commands. */
 	if (s->state >= SEV_ACTIVE && cmd.id < KVM_SEV_SNP_LAUNCH_START) {
@@ -610,6 +619,8 @@ static int encrypt_op(struct compat_vm *cvm, int vm_fd, void *arg)
 	memcpy(arg, &cmd, sizeof(cmd));
 out:
 	pthread_mutex_unlock(&s->lock);
+	if (!compat_sev_logging())
+		return r;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	compat_sev_log("snp: KVM_MEMORY_ENCRYPT_OP id=%u -> %d error=%#x (%lld us)",
 		       cmd.id, r, cmd.error,
