@@ -35,11 +35,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -296,29 +294,34 @@ out:
 #define HANDLED_TOUCHES 256
 
 struct handler {
-	int uffd, stop;
+	int uffd;
+	bool stop;	/* set before the last fault: the thread ends */
+	struct uffdio_range range;	/* registered */
 };
 
+/* Blocks in read(): the quickest a thread can answer a fault. */
 static void *handler_run(void *arg)
 {
 	struct handler *h = arg;
-	struct pollfd p[2] = { { h->uffd, POLLIN, 0 }, { h->stop, POLLIN, 0 } };
 	struct uffdio_zeropage z = { .range.len = 4096 };
 	struct uffd_msg m;
 
 	for (;;) {
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
+		if (read(h->uffd, &m, sizeof(m)) != sizeof(m)) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			/* no more answers: the faults go to the kernel */
+			ioctl(h->uffd, UFFDIO_UNREGISTER, &h->range);
 			return NULL;
-		if (p[1].revents)
-			return NULL;
-		if (!(p[0].revents & POLLIN) ||
-		    read(h->uffd, &m, sizeof(m)) != sizeof(m) ||
-		    m.event != UFFD_EVENT_PAGEFAULT)
+		}
+		if (m.event != UFFD_EVENT_PAGEFAULT)
 			continue;
 		z.range.start = m.arg.pagefault.address & ~4095ULL;
 		/* EEXIST: a fault already resolved; wake its thread */
 		if (ioctl(h->uffd, UFFDIO_ZEROPAGE, &z) && errno == EEXIST)
 			ioctl(h->uffd, UFFDIO_WAKE, &z.range);
+		if (__atomic_load_n(&h->stop, __ATOMIC_ACQUIRE))
+			return NULL;
 	}
 }
 
@@ -330,12 +333,12 @@ static int boot_handler_touch(double *direct, double *handled)
 	int fd = memfd_create("boot-handler", MFD_CLOEXEC), ret = 1;
 	struct uffdio_api api = { .api = UFFD_API };
 	struct uffdio_register r = { .mode = UFFDIO_REGISTER_MODE_MISSING };
-	struct handler h = { -1, eventfd(0, EFD_CLOEXEC) };
+	struct handler h = { .uffd = -1 };
 	uint8_t *v = MAP_FAILED;
 	pthread_t t;
 	double t0;
 
-	if (fd < 0 || h.stop < 0 || ftruncate(fd, (off_t)(2 * len)))
+	if (fd < 0 || ftruncate(fd, (off_t)(2 * len)))
 		goto out;
 	v = mmap(NULL, 2 * len, PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_NORESERVE, fd, 0);
@@ -345,10 +348,10 @@ static int boot_handler_touch(double *direct, double *handled)
 	for (unsigned i = 0; i < HANDLED_TOUCHES; i++)
 		v[len + i * 2 * MiB] = 1;
 	*direct = (bench_now_us() - t0) / HANDLED_TOUCHES;
-	h.uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK |
-			      UFFD_USER_MODE_ONLY);
+	h.uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
 	r.range.start = (uintptr_t)v;
 	r.range.len = len;
+	h.range = r.range;
 	if (h.uffd < 0 || ioctl(h.uffd, UFFDIO_API, &api) ||
 	    ioctl(h.uffd, UFFDIO_REGISTER, &r) ||
 	    pthread_create(&t, NULL, handler_run, &h))
@@ -357,18 +360,15 @@ static int boot_handler_touch(double *direct, double *handled)
 	for (unsigned i = 0; i < HANDLED_TOUCHES; i++)
 		v[i * 2 * MiB] = 1;
 	*handled = (bench_now_us() - t0) / HANDLED_TOUCHES;
-	if (eventfd_write(h.stop, 1) == 0)
-		pthread_join(t, NULL);
-	else
-		pthread_detach(t);
+	__atomic_store_n(&h.stop, true, __ATOMIC_RELEASE);
+	v[len - 4096] = 1;	/* the last fault: the thread answers and ends */
+	pthread_join(t, NULL);
 	ret = 0;
 out:
 	if (v != MAP_FAILED)
 		munmap(v, 2 * len);
 	if (h.uffd >= 0)
 		close(h.uffd);
-	if (h.stop >= 0)
-		close(h.stop);
 	if (fd >= 0)
 		close(fd);
 	return ret;
