@@ -235,6 +235,11 @@ int main(void)
 		errno = 0;
 		ok(open("/dev/sev", O_RDONLY | O_DIRECTORY) == -1 &&
 		   errno == ENOTDIR, "open(/dev/sev, O_DIRECTORY): ENOTDIR");
+		fd = open("/dev/sev", O_PATH);
+		errno = 0;
+		ok(fd >= 0 && ioctl(fd, SEV_ISSUE_CMD, &ic) == -1 && errno == EBADF,
+		   "open(/dev/sev, O_PATH): a descriptor that takes no ioctl (EBADF)");
+		close(fd);
 		/* the file system underneath is untouched: the raw system call
 		 * sees no /dev/sev on a host without SEV */
 		ok(syscall(SYS_newfstatat, AT_FDCWD, "/dev/sev", &sb, 0) == -1 ||
