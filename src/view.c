@@ -652,6 +652,7 @@ static int view_create(struct gmem *g)
 		g->stats.views_moved = moved;	/* a failed call counts nothing */
 		if (g->view_seek >= 0)
 			close(g->view_seek);
+		g->view_seek = -1;
 		rs_destroy(g->vcover);
 		g->vcover = NULL;
 		g->view = NULL;
