@@ -17,16 +17,8 @@ build=${GMEM_BUILD:-$top/build}
 cc=${GMEM_CC:-cc}
 san=${GMEM_SANFLAGS:-}
 shim=$build/libgmem-compat.so
-n=0
 
-t() {	# t STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
-skip() {
-	n=$((n + 1))
-	echo "ok $n # SKIP $1"
-}
+. "$(dirname "$0")/tap.sh"
 finish() {
 	echo "1..$n"
 	exit 0

@@ -5,8 +5,7 @@ set -u
 G=${GMEMCTL:-build/gmemctl}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-t() { n=$((n+1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+. "$(dirname "$0")/tap.sh"
 status() { "$@" >"$tmp/out" 2>"$tmp/err"; echo $?; }
 
 [ "$(status "$G")" = 2 ] && grep -q '^usage: gmemctl' "$tmp/err"
@@ -71,7 +70,7 @@ t $? "modes --json parses: 5 platforms, 4 rows each, one flag per mode"
 if [ -n "${GMEM_SANFLAGS:-}" ]; then
 	# Timings under a sanitizer mean nothing, and its runtime can make a
 	# measurement fail; CI runs `make bench QUICK=1` on the plain build.
-	n=$((n+1)); echo "ok $n # SKIP bench --json: not under ${GMEM_SANFLAGS}"
+	skip "bench --json: not under ${GMEM_SANFLAGS}"
 else
 	[ "$(status "$G" bench --quick --only attrs --json)" = 0 ] &&
 		json 'my $r = $j->{results}{attrs}; exit !($j->{quick} && ref $r eq "ARRAY" && @$r &&

@@ -25,15 +25,7 @@ lib=$build/libgmem.so
 cc=${GMEM_CC:-cc}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-t() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-	fi
-}
+. "$(dirname "$0")/tap.sh"
 diag() { sed 's/^/# /' "$@"; }
 
 # A manpath-like tree, so that ".so man3/x.3" resolves as it does once

@@ -16,7 +16,7 @@ ovmf=/usr/share/ovmf/OVMF.fd
 qemu=$(command -v qemu-system-x86_64)
 apt="apt-get install -y -t bookworm-backports qemu-system-x86 ovmf"
 
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+. "$(dirname "$0")/tap.sh"
 [ -n "$qemu" ] || skip_all "qemu-system-x86_64 missing ($apt)"
 ver=$("$qemu" --version | sed -n 's/.*version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p;q')
 set -- $ver
@@ -63,8 +63,6 @@ launch 1 EPYC-v4 "$cbit"
 host=$(sed -n "s/.*cbitpos check failed, host '\([0-9]*\)'.*/\1/p" "$tmp/qemu.err")
 [ -n "$host" ] && cbit=$host
 
-n=0
-t() { n=$((n+1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 
 # The memory size is not measured.  Each step too: the digest the shim
 # logs after each LAUNCH_UPDATE and each VMSA is the one after the same

@@ -13,7 +13,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 ovmf=/usr/share/ovmf/OVMF.fd
 
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+. "$(dirname "$0")/tap.sh"
 [ -w /dev/kvm ] || skip_all "/dev/kvm not usable"
 [ -z "${GMEM_SANFLAGS:-}" ] ||
 	skip_all "the launcher does not run with a sanitized shim preloaded ($GMEM_SANFLAGS)"
@@ -29,12 +29,10 @@ ${GMEM_CC:-cc} -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I"$top/include" \
 make -s -C "$top" install PREFIX="$tmp/usr" ${GMEM_MAKE_ARGS:-} >"$tmp/install.log" 2>&1 ||
 	{ echo "1..1"; echo "not ok 1 - make install"; sed 's/^/# /' "$tmp/install.log"; exit 1; }
 
-n=0
-t() { n=$((n+1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 
 "$build/tests/tdx_measure" --write-image "$tmp/tdvf.fd" || exit 1
 for img in "$tmp/tdvf.fd" "$ovmf"; do
-	[ -r "$img" ] || { n=$((n+1)); echo "ok $n # SKIP $img missing (Debian package ovmf)"; continue; }
+	[ -r "$img" ] || { skip "$img missing (Debian package ovmf)"; continue; }
 	rm -f "$tmp/log"
 	GMEM_COMPAT_POLICY=upstream GMEM_COMPAT_LOG="$tmp/log" \
 		LD_PRELOAD="$tmp/usr/lib/libgmem-compat.so" \

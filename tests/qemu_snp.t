@@ -16,16 +16,8 @@ cc=${GMEM_CC:-cc}
 qemu=${QEMU:-qemu-system-x86_64}
 ovmf=${OVMF:-/usr/share/ovmf/OVMF.fd}
 apt="apt-get install -y -t bookworm-backports qemu-system-x86 ovmf (with bookworm-backports in apt's sources)"
-n=0
 
-t() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
-skip_all() {
-	echo "1..0 # SKIP $1"
-	exit 0
-}
+. "$(dirname "$0")/tap.sh"
 
 [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip_all "/dev/kvm is not available"
 command -v "$qemu" >/dev/null 2>&1 || skip_all "no $qemu: $apt"

@@ -9,18 +9,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 G=${GMEMCTL:-$top/build/gmemctl}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
-t() {
-	n=$((n+1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-	fi
-}
-skip() { n=$((n+1)); echo "ok $n # SKIP $1"; }
+. "$(dirname "$0")/tap.sh"
 # Print a file as TAP diagnostics.
 diag() { [ -s "$1" ] && sed 's/^/# /' "$1"; return 0; }
 

@@ -20,16 +20,8 @@ build=${GMEM_BUILD:-$top/build}
 shim=$build/libgmem-compat.so
 tree=${SERIES_TREE:-}
 src=$tree/linux-source-7.2/tools/testing/selftests/kvm
-n=0
 
-t() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
-skip_all() {
-	echo "1..0 # SKIP $1"
-	exit 0
-}
+. "$(dirname "$0")/tap.sh"
 
 [ -n "$tree" ] || skip_all "SERIES_TREE is not set (series-kernel/build OUT --tree-only makes one)"
 if [ ! -f "$src/guest_memfd_test.c" ] || [ ! -d "$tree/build/usr/include" ]; then
