@@ -595,6 +595,19 @@ static uint8_t *view_place(struct gmem *g)
 	return r + head;
 }
 
+/* The state of a view whose mapping is gone: none. */
+static void view_reset(struct gmem *g)
+{
+	if (g->view_seek >= 0)
+		close(g->view_seek);
+	g->view_seek = -1;
+	rs_destroy(g->vcover);
+	g->vcover = NULL;
+	g->view = NULL;
+	g->view_marks = false;
+	g->view_reg = false;
+}
+
 /* The file of fd opened again (a file position of its own), or -1. */
 static int view_seek_open(int fd)
 {
@@ -650,14 +663,7 @@ static int view_create(struct gmem *g)
 	if (ret) {
 		munmap(v, g->size);
 		g->stats.views_moved = moved;	/* a failed call counts nothing */
-		if (g->view_seek >= 0)
-			close(g->view_seek);
-		g->view_seek = -1;
-		rs_destroy(g->vcover);
-		g->vcover = NULL;
-		g->view = NULL;
-		g->view_marks = false;
-		g->view_reg = false;
+		view_reset(g);
 		return ret;
 	}
 	pthread_mutex_lock(&views_lock);
@@ -706,14 +712,7 @@ static void view_unlink(struct gmem *g)
 /* Forget the view's state once its mapping is gone or not ours. */
 static void view_forget(struct gmem *g)
 {
-	if (g->view_seek >= 0)
-		close(g->view_seek);
-	g->view_seek = -1;
-	rs_destroy(g->vcover);
-	g->vcover = NULL;
-	g->view = NULL;
-	g->view_marks = false;
-	g->view_reg = false;
+	view_reset(g);
 	if (g->told)
 		gmem__follow_told_free(g->told);
 	g->told = NULL;
