@@ -237,10 +237,12 @@ static int encrypt_op(struct compat_vm *cvm, int fd, void *arg)
 	return ret_errno(cvm->type->encrypt_op(cvm, arg));
 }
 
-/* A tracked descriptor: the shim's guest_memfd, a VM or a vCPU.  Requests
- * the shim does not serve take no lock (a VMM's interrupt and eventfd
- * ioctls on the VM fd, KVM_RUN on a vCPU). */
-static int ioctl_tracked(int fd, unsigned long req, void *arg)
+/* A tracked descriptor: the shim's guest_memfd, a VM, a vCPU or /dev/sev
+ * (seen as `seen` by ioctl(), without the lock).  Requests the shim does
+ * not serve take no lock (a VMM's interrupt and eventfd ioctls on the VM
+ * fd, KVM_RUN on a vCPU). */
+static int ioctl_tracked(int fd, const struct compat_obj *seen,
+			 unsigned long req, void *arg)
 {
 	struct compat_obj *o;
 	int ret;
@@ -261,7 +263,7 @@ static int ioctl_tracked(int fd, unsigned long req, void *arg)
 			return compat_real.ioctl(fd, req, arg);
 		return ioctl_kvm(fd, req, arg);
 	default:
-		if (compat_is_sevdev(fd))	/* sev_ioctl(): SEV_ISSUE_CMD only */
+		if (seen->kind == COMPAT_SEVDEV)	/* sev_ioctl(): SEV_ISSUE_CMD only */
 			return ret_errno(-EINVAL);
 		return compat_real.ioctl(fd, req, arg);
 	}
@@ -309,19 +311,21 @@ static int ioctl_tracked(int fd, unsigned long req, void *arg)
 
 EXPORT int ioctl(int fd, unsigned long req, ...)
 {
+	const struct compat_obj *seen;
 	va_list ap;
 	void *arg;
 
 	va_start(ap, req);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	if (__builtin_expect(!compat_fd_get(fd), 1)) {
+	seen = compat_fd_get(fd);
+	if (__builtin_expect(!seen, 1)) {
 		/* Only KVM's own ioctls (type KVMIO) may need the shim. */
 		if (__builtin_expect((req & 0xff00) != (KVMIO << 8), 1))
 			return compat_real.ioctl(fd, req, arg);
 		return ioctl_kvm(fd, req, arg);
 	}
-	return ioctl_tracked(fd, req, arg);
+	return ioctl_tracked(fd, seen, req, arg);
 }
 
 static void *mmap_tracked(void *addr, size_t len, int prot, int flags,
