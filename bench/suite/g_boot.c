@@ -105,54 +105,72 @@ struct boot_run {
 	double peak, tb_peak, marks_pte;
 };
 
+/*
+ * The sequence through one design's conversion, the host writing the first
+ * page of each range it is given through view: the total and the time
+ * inside the conversions (microseconds), and each conversion's in step_us
+ * (NULL: not kept).
+ */
+typedef int (*convert_fn)(void *ctx, const struct step *st);
+
+static int run_steps(convert_fn convert, void *ctx, uint8_t *view,
+		     double *total, double *conv, double *step_us)
+{
+	double t0 = bench_now_us(), c0, d;
+	int ret = 0;
+
+	*conv = 0;
+	for (unsigned i = 0; i < BOOT_CONVERSIONS && !ret; i++) {
+		c0 = bench_now_us();
+		ret = convert(ctx, &steps[i]);
+		d = bench_now_us() - c0;
+		*conv += d;
+		if (step_us)
+			step_us[i] = d;
+		if (steps[i].touch && !ret)
+			view[steps[i].off] = 1;
+	}
+	*total = bench_now_us() - t0;
+	return ret;
+}
+
+static int gmem_step(void *ctx, const struct step *st)
+{
+	return gfix_convert(ctx, st->off, st->len, st->to_private, 0);
+}
+
 static int boot_gmem(struct boot_run *b, unsigned r)
 {
 	struct gfix f;
-	double conv = 0, t0, c0;
 	uint64_t rss0;
 	int ret = gfix_create(&f, "emulated", "default", BOOT_SIZE, true);
 
 	if (ret)
 		return ret;
 	rss0 = bench_rss_reset();
-	t0 = bench_now_us();
-	for (unsigned i = 0; i < BOOT_CONVERSIONS && !ret; i++) {
-		c0 = bench_now_us();
-		ret = gfix_convert(&f, steps[i].off, steps[i].len,
-				   steps[i].to_private, 0);
-		conv += bench_now_us() - c0;
-		if (steps[i].touch)
-			f.view[steps[i].off] = 1;
-	}
-	b->total[r] = bench_now_us() - t0;
-	b->conv[r] = conv;
+	ret = run_steps(gmem_step, &f, f.view, &b->total[r], &b->conv[r], NULL);
 	if (bench_rss_peak() - rss0 > b->peak)
 		b->peak = (double)(bench_rss_peak() - rss0);
 	gfix_destroy(&f);
 	return ret;
 }
 
+static int baseline_step(void *ctx, const struct step *st)
+{
+	return tb_convert(ctx, st->off, st->len, st->to_private, false);
+}
+
 static int boot_baseline(struct boot_run *b, unsigned r)
 {
 	struct two_backing tb;
-	double conv = 0, t0, c0;
 	uint64_t rss0;
 	int ret = tb_create(&tb, BOOT_SIZE, true);
 
 	if (ret)
 		return ret;
 	rss0 = bench_rss_reset();
-	t0 = bench_now_us();
-	for (unsigned i = 0; i < BOOT_CONVERSIONS && !ret; i++) {
-		c0 = bench_now_us();
-		ret = tb_convert(&tb, steps[i].off, steps[i].len,
-				 steps[i].to_private, false);
-		conv += bench_now_us() - c0;
-		if (steps[i].touch)
-			tb.shared[steps[i].off] = 1;
-	}
-	b->tb_total[r] = bench_now_us() - t0;
-	b->tb_conv[r] = conv;
+	ret = run_steps(baseline_step, &tb, tb.shared, &b->tb_total[r],
+			&b->tb_conv[r], NULL);
 	if (bench_rss_peak() - rss0 > b->tb_peak)
 		b->tb_peak = (double)(bench_rss_peak() - rss0);
 	tb_destroy(&tb);
@@ -197,95 +215,106 @@ static int poison(int uffd, uint8_t *a, uint64_t len)
 	return 0;
 }
 
+/* A 64 GiB shared mapping of a fresh file of that size, or MAP_FAILED. */
+static uint8_t *floor_map(int fd, int map_fd)
+{
+	if (fd < 0 || map_fd < 0 || ftruncate(fd, (off_t)BOOT_SIZE))
+		return MAP_FAILED;
+	return mmap(NULL, BOOT_SIZE, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_NORESERVE, map_fd, 0);
+}
+
+struct floor {
+	uint8_t *v;
+	int fd, empty, uffd;
+};
+
+/* The file over a range to give it, the empty file to take it away. */
+static int mmap_step(void *ctx, const struct step *st)
+{
+	struct floor *fl = ctx;
+
+	if (mmap(fl->v + st->off, st->len, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, st->to_private ? fl->empty : fl->fd,
+		 (off_t)st->off) == MAP_FAILED)
+		return -errno;
+	return 0;
+}
+
 /* The mmap floor; per-conversion times in step_mmap[]. */
 static int boot_floor(struct boot_run *b, unsigned r)
 {
-	int fd = memfd_create("boot-floor", MFD_CLOEXEC);
-	int empty = memfd_create("boot-floor-empty", MFD_CLOEXEC);
-	int rw = PROT_READ | PROT_WRITE, ret = 0;
-	double conv = 0, t0, c0;
-	uint8_t *v = MAP_FAILED;
+	struct floor fl = {
+		.fd = memfd_create("boot-floor", MFD_CLOEXEC),
+		.empty = memfd_create("boot-floor-empty", MFD_CLOEXEC),
+	};
+	int ret = 0;
 
-	if (fd >= 0 && empty >= 0 && !ftruncate(fd, (off_t)BOOT_SIZE))
-		v = mmap(NULL, BOOT_SIZE, rw, MAP_SHARED | MAP_NORESERVE, empty, 0);
-	if (v == MAP_FAILED)
+	fl.v = floor_map(fl.fd, fl.empty);
+	if (fl.v == MAP_FAILED)
 		ret = -errno;
-	t0 = bench_now_us();
-	for (unsigned i = 0; i < BOOT_CONVERSIONS && !ret; i++) {
-		const struct step *st = &steps[i];
-
-		c0 = bench_now_us();
-		if (mmap(v + st->off, st->len, rw, MAP_SHARED | MAP_FIXED,
-			 st->to_private ? empty : fd,
-			 (off_t)st->off) == MAP_FAILED)
-			ret = -errno;
-		step_mmap[i] = bench_now_us() - c0;
-		conv += step_mmap[i];
-		if (st->touch && !ret)
-			v[st->off] = 1;
-	}
-	b->floor_total[r] = bench_now_us() - t0;
-	b->floor_conv[r] = conv;
-	if (v != MAP_FAILED)
-		munmap(v, BOOT_SIZE);
-	if (fd >= 0)
-		close(fd);
-	if (empty >= 0)
-		close(empty);
+	else
+		ret = run_steps(mmap_step, &fl, fl.v, &b->floor_total[r],
+				&b->floor_conv[r], step_mmap);
+	if (fl.v != MAP_FAILED)
+		munmap(fl.v, BOOT_SIZE);
+	if (fl.fd >= 0)
+		close(fl.fd);
+	if (fl.empty >= 0)
+		close(fl.empty);
 	return ret;
 }
 
-/* The markers floor; per-conversion times in step_marks[].  1: the kernel
- * has no poison markers (nothing measured). */
+/* A zap, and markers where the range is taken away. */
+static int marks_step(void *ctx, const struct step *st)
+{
+	struct floor *fl = ctx;
+
+	madvise(fl->v + st->off, st->len, MADV_DONTNEED);
+	return st->to_private ? poison(fl->uffd, fl->v + st->off, st->len) : 0;
+}
+
+/* The markers floor, after boot_floor() of the same repetition (the
+ * cheaper of the two per conversion).  1: the kernel has no poison
+ * markers (nothing measured). */
 static int boot_floor_marks(struct boot_run *b, unsigned r)
 {
-	int fd = memfd_create("boot-marks", MFD_CLOEXEC), uffd = -1, ret = 0;
-	double conv = 0, t0, c0, per_step = 0;
-	uint8_t *v = MAP_FAILED;
+	struct floor fl = {
+		.fd = memfd_create("boot-marks", MFD_CLOEXEC), .uffd = -1,
+	};
+	double t0;
 	uint64_t pte0;
+	int ret;
 
-	if (fd >= 0 && !ftruncate(fd, (off_t)BOOT_SIZE))
-		v = mmap(NULL, BOOT_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_NORESERVE, fd, 0);
-	if (v == MAP_FAILED) {
+	fl.v = floor_map(fl.fd, fl.fd);
+	if (fl.v == MAP_FAILED) {
 		ret = -errno;
 		goto out;
 	}
-	uffd = marks_uffd(v, BOOT_SIZE);
-	if (uffd < 0) {
+	fl.uffd = marks_uffd(fl.v, BOOT_SIZE);
+	if (fl.uffd < 0) {
 		ret = 1;
 		goto out;
 	}
 	pte0 = bench_status_bytes("VmPTE");
 	t0 = bench_now_us();
-	ret = poison(uffd, v, BOOT_SIZE);
+	ret = poison(fl.uffd, fl.v, BOOT_SIZE);
 	b->marks_setup[r] = bench_now_us() - t0;
 	b->marks_pte = (double)(bench_status_bytes("VmPTE") - pte0);
-	t0 = bench_now_us();
-	for (unsigned i = 0; i < BOOT_CONVERSIONS && !ret; i++) {
-		const struct step *st = &steps[i];
-
-		c0 = bench_now_us();
-		madvise(v + st->off, st->len, MADV_DONTNEED);
-		if (st->to_private)
-			ret = poison(uffd, v + st->off, st->len);
-		step_marks[i] = bench_now_us() - c0;
-		conv += step_marks[i];
-		per_step += step_marks[i] < step_mmap[i] ?
-			    step_marks[i] : step_mmap[i];
-		if (st->touch && !ret)
-			v[st->off] = 1;
-	}
-	b->marks_total[r] = bench_now_us() - t0;
-	b->marks_conv[r] = conv;
-	b->per_step[r] = per_step;
+	if (!ret)
+		ret = run_steps(marks_step, &fl, fl.v, &b->marks_total[r],
+				&b->marks_conv[r], step_marks);
+	b->per_step[r] = 0;
+	for (unsigned i = 0; i < BOOT_CONVERSIONS && !ret; i++)
+		b->per_step[r] += step_marks[i] < step_mmap[i] ?
+				  step_marks[i] : step_mmap[i];
 out:
-	if (uffd >= 0)
-		close(uffd);
-	if (v != MAP_FAILED)
-		munmap(v, BOOT_SIZE);
-	if (fd >= 0)
-		close(fd);
+	if (fl.uffd >= 0)
+		close(fl.uffd);
+	if (fl.v != MAP_FAILED)
+		munmap(fl.v, BOOT_SIZE);
+	if (fl.fd >= 0)
+		close(fl.fd);
 	return ret;
 }
 
