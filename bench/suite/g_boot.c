@@ -324,7 +324,7 @@ out:
 
 struct handler {
 	int uffd;
-	bool stop;	/* set before the last fault: the thread ends */
+	uint64_t last;	/* the page whose fault, once answered, ends it */
 	struct uffdio_range range;	/* registered */
 };
 
@@ -349,7 +349,7 @@ static void *handler_run(void *arg)
 		/* EEXIST: a fault already resolved; wake its thread */
 		if (ioctl(h->uffd, UFFDIO_ZEROPAGE, &z) && errno == EEXIST)
 			ioctl(h->uffd, UFFDIO_WAKE, &z.range);
-		if (__atomic_load_n(&h->stop, __ATOMIC_ACQUIRE))
+		if (z.range.start == h->last)
 			return NULL;
 	}
 }
@@ -381,6 +381,7 @@ static int boot_handler_touch(double *direct, double *handled)
 	r.range.start = (uintptr_t)v;
 	r.range.len = len;
 	h.range = r.range;
+	h.last = (uintptr_t)v + len - 4096;	/* touched by nothing else */
 	if (h.uffd < 0 || ioctl(h.uffd, UFFDIO_API, &api) ||
 	    ioctl(h.uffd, UFFDIO_REGISTER, &r) ||
 	    pthread_create(&t, NULL, handler_run, &h))
@@ -389,7 +390,6 @@ static int boot_handler_touch(double *direct, double *handled)
 	for (unsigned i = 0; i < HANDLED_TOUCHES; i++)
 		v[i * 2 * MiB] = 1;
 	*handled = (bench_now_us() - t0) / HANDLED_TOUCHES;
-	__atomic_store_n(&h.stop, true, __ATOMIC_RELEASE);
 	v[len - 4096] = 1;	/* the last fault: the thread answers and ends */
 	pthread_join(t, NULL);
 	ret = 0;
