@@ -153,6 +153,9 @@ struct compat_kernel {
 	bool inplace;		/* KVM_SET_MEMORY_ATTRIBUTES2 on a guest_memfd */
 };
 const struct compat_kernel *compat_kernel(void);	/* probed once */
+/* Is a VM of this type entirely the kernel's (it converts in place and
+ * has the type)? */
+bool compat_kernel_owns_type(int kvm_fd, unsigned long type);
 /* The answer to a capability of what the shim supplies (*handled), or
  * the kernel's own where it has the feature. */
 long compat_kernel_cap(long cap, bool *handled);

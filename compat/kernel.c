@@ -48,6 +48,25 @@ static void kernel_probe(void)
 		kernel.gmem = false;
 }
 
+/*
+ * Is a VM of this type the kernel's own business?  Where the kernel
+ * converts in place, the VM types it has (KVM_CAP_VM_TYPES; the default
+ * type always) are entirely its own; the shim serves the others (SEV-SNP
+ * and TDX without their hardware) on a VM of the default type underneath.
+ */
+bool compat_kernel_owns_type(int kvm_fd, unsigned long type)
+{
+	long types;
+
+	if (!compat_kernel()->inplace)
+		return false;
+	if (type == KVM_X86_DEFAULT_VM)
+		return true;
+	types = compat_real.ioctl(kvm_fd, KVM_CHECK_EXTENSION,
+				  (void *)(unsigned long)KVM_CAP_VM_TYPES);
+	return types > 0 && type < 8 * sizeof(long) && (types & (1L << type));
+}
+
 const struct compat_kernel *compat_kernel(void)
 {
 	pthread_once(&kernel_once, kernel_probe);

@@ -139,16 +139,14 @@ static int first_madvise(void *a, size_t l, int advice)
 static bool active;
 static pthread_once_t active_once = PTHREAD_ONCE_INIT;
 
-/* Step aside when the kernel converts in place itself (the native probe:
- * KVM_SET_MEMORY_ATTRIBUTES2 works on a guest_memfd), or when told to.
- * Every other kernel gets what it lacks (kernel.c). */
+/* Step aside when told to.  Every kernel gets what it lacks (kernel.c);
+ * where it converts in place itself, that is only the VM types it does
+ * not have, and the VMs of its own types are left to it. */
 static void decide(void)
 {
 	const char *env = getenv("GMEM_COMPAT");
 
-	if (env && !strcmp(env, "off"))
-		return;
-	active = !compat_kernel()->inplace;
+	active = !env || strcmp(env, "off");
 }
 
 bool compat_active(void)
@@ -218,6 +216,12 @@ static int ioctl_kvm(int fd, unsigned long req, void *arg)
 	    req != KVM_HAS_DEVICE_ATTR && req != KVM_SET_USER_MEMORY_REGION2)
 		return compat_real.ioctl(fd, req, arg);
 	if (!compat_active())
+		return compat_real.ioctl(fd, req, arg);
+	/* Where the kernel converts in place, its own VMs (and /dev/kvm) get
+	 * its own answers, but for the VM types the shim adds. */
+	if (compat_kernel()->inplace && !compat_fd_get(fd) &&
+	    (req == KVM_CREATE_GUEST_MEMFD || req == KVM_SET_USER_MEMORY_REGION2 ||
+	     (req == KVM_CHECK_EXTENSION && (long)arg != KVM_CAP_VM_TYPES)))
 		return compat_real.ioctl(fd, req, arg);
 	if (req == KVM_SET_USER_MEMORY_REGION2) {
 		/* A VM the shim did not see created, on a kernel without

@@ -164,7 +164,8 @@ int compat_vm_lib(struct compat_vm *cvm, int vm_fd)
 /*
  * KVM_CREATE_VM on /dev/kvm.  A type of the table gets a default KVM VM
  * and a tracked fd; any other type is the kernel's business (EINVAL for a
- * type it lacks).  The libgmem VM behind it is made at its first use, so
+ * type it lacks), and so is every type the kernel has itself where it
+ * converts in place (its own VMs need nothing of the shim).  The libgmem VM behind it is made at its first use, so
  * that a bad GMEM_COMPAT_PLATFORM fails the first guest_memfd creation as
  * it always did.
  */
@@ -174,7 +175,7 @@ int compat_create_vm(int kvm_fd, unsigned long type)
 	struct compat_vm *cvm;
 	int fd, ret;
 
-	if (!t) {
+	if (!t || compat_kernel_owns_type(kvm_fd, type)) {
 		fd = compat_real.ioctl(kvm_fd, KVM_CREATE_VM, (void *)type);
 		return fd < 0 ? -errno : fd;
 	}

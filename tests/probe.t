@@ -62,6 +62,16 @@ if (sysopen(my $kvm, '/dev/kvm', O_RDWR)) {
 	ok($j->{default} eq 'emulated', "and the emulated backend is chosen");
 }
 
+# The kernel generation (docs/compat.md) follows what was found.
+my $gen = $j->{generation} // '';
+my $want = !$j->{kvm}{available} ? 'no-kvm' :
+	   $names{native}{usable} ? 'in-place-conversion' :
+	   $names{kvm}{usable} ? 'mmap-able-guest_memfd' :
+	   $gen eq 'private-only-guest_memfd' ? $gen : 'no-guest_memfd';
+ok($gen eq $want, "kernel generation $gen (want $want)");
+ok(!(($j->{compat_vm_types_added} // -1) & ($j->{kvm}{vm_types} // 0)),
+   "libgmem-compat adds only VM types the kernel lacks ($j->{compat_vm_types_added})");
+
 $out = `GMEM_BACKEND=emulated $g probe --json`;
 $j = eval { decode_json($out) } // {};
 ok(($j->{default} // '') eq 'emulated', "GMEM_BACKEND=emulated is honoured");
