@@ -242,9 +242,17 @@ int  compat_fallocate(struct compat_file *f, int mode, off_t off, off_t len);
 void compat_obj_put(struct compat_obj *o);
 
 /* ---- memslots (memslot.c) ---------------------------------------------- */
+struct kvm_userspace_memory_region2;
 /* KVM_SET_USER_MEMORY_REGION2 (v2) or KVM_SET_USER_MEMORY_REGION on a VM
  * fd, on every kernel generation; called with compat_fd_lock read. */
 int  compat_set_region(int vm_fd, void *arg, bool v2);
+/* The checks of __kvm_set_memory_region() and kvm_gmem_bind(), in their
+ * order, for a slot r of the emulated guest_memfd f (NULL: the descriptor
+ * is none of this VM's, not_gmem is the error) on a VM whose slots are
+ * slots: 0 (size 0: a deletion, the kernel's to check) or -errno. */
+int  compat_memslot_check(const struct compat_slot *slots,
+			  const struct kvm_userspace_memory_region2 *r,
+			  const struct compat_file *f, int not_gmem);
 /* The kernel's slot of an emulated guest_memfd that is going away. */
 void compat_slot_unbind(int vm_fd, uint32_t slot);
 

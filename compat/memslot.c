@@ -24,11 +24,6 @@
 #include "gmem/uapi.h"
 
 #define PG GMEM_PAGE_SIZE
-#define SLOT_ID(s) ((s) & 0xffff)
-#define SLOT_AS(s) ((s) >> 16)
-/* KVM_USER_MEM_SLOTS and the address spaces of x86 (SMM has the second). */
-#define MAX_USER_SLOTS 32764
-#define MAX_AS 2
 
 /* The flags KVM_SET_USER_MEMORY_REGION takes (KVM_SET_USER_MEMORY_REGION_V1_FLAGS). */
 #define V1_FLAGS (KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY)
@@ -113,87 +108,38 @@ static int set_kernel_gmem(int vm_fd, struct kvm_userspace_memory_region2 *r,
 
 /* ---- an emulated guest_memfd ---------------------------------------------- */
 
-/* Is a slot other than r's in r's address space over any of r's GPAs? */
-static bool overlaps(const struct compat_vm *cvm,
-		     const struct kvm_userspace_memory_region2 *r)
-{
-	uint64_t end = r->guest_phys_addr + r->memory_size;
-
-	for (const struct compat_slot *s = cvm->slots; s; s = s->next)
-		if (SLOT_AS(s->slot) == SLOT_AS(r->slot) && s->slot != r->slot &&
-		    s->gpa < end && r->guest_phys_addr < s->gpa + s->size)
-			return true;
-	return false;
-}
-
-static bool slot_exists(const struct compat_vm *cvm, uint32_t slot)
-{
-	for (const struct compat_slot *s = cvm->slots; s; s = s->next)
-		if (s->slot == slot)
-			return true;
-	return false;
-}
-
-/* kvm_gmem_bind(): the file is a guest_memfd of this VM, the range lies
- * in it, and no other slot is bound to any of it.  0 or -errno. */
-static int bind_check(const struct compat_vm *cvm,
-		      const struct kvm_userspace_memory_region2 *r,
-		      struct compat_file **fp)
-{
-	struct compat_obj *o = compat_fd_get((int)r->guest_memfd);
-	uint64_t off = r->guest_memfd_offset, end = off + r->memory_size;
-	struct compat_file *f;
-
-	if (!o || o->kind != COMPAT_GMEM)
-		return fcntl((int)r->guest_memfd, F_GETFD) < 0 ? -EBADF : -EINVAL;
-	f = (struct compat_file *)o;
-	if (f->cvm != cvm || end > f->size)
-		return -EINVAL;
-	for (const struct compat_slot *s = cvm->slots; s; s = s->next)
-		if (s->f == f && s->offset < end && off < s->offset + s->size)
-			return -EINVAL;
-	*fp = f;
-	return 0;
-}
-
 /*
- * __kvm_set_memory_region() and kvm_gmem_bind() of the series, in their
- * order, for a slot of an emulated guest_memfd: the flags (a guest_memfd
- * slot takes no other), the slot's numbers, alignment and overflow, an
- * existing slot (guest_memfd slots are immutable), an overlapping one
- * (EEXIST), then the binding.  The kernel then gets a plain slot of the
- * library's mapping, and checks the same things again with what it knows
- * (slots set before the shim tracked the VM included).  Called with
- * compat_fd_lock read; cvm->lock guards the records.
+ * A slot of an emulated guest_memfd: compat_memslot_check(), then a plain
+ * slot of the library's mapping of the file.  The kernel checks the same
+ * things again with what it knows (slots set before the shim tracked the
+ * VM included).  Called with compat_fd_lock read; cvm->lock guards the
+ * records.
  */
 static int set_emulated_gmem(int vm_fd, struct compat_vm *cvm,
 			     struct kvm_userspace_memory_region2 *r,
 			     struct compat_file **fp)
 {
-	uint64_t off = r->guest_memfd_offset;
-	int ret;
+	struct compat_obj *o = compat_fd_get((int)r->guest_memfd);
+	struct compat_file *f = o && o->kind == COMPAT_GMEM ? (struct compat_file *)o
+							    : NULL;
+	int not_gmem = -EINVAL, ret;
 
-	if (r->flags != KVM_MEM_GUEST_MEMFD)
-		return -EINVAL;
-	r->flags = 0;
-	if (!r->memory_size)		/* deletion: the kernel's rules */
-		return kernel_set(vm_fd, r);
-	if (!cvm || SLOT_ID(r->slot) >= MAX_USER_SLOTS || SLOT_AS(r->slot) >= MAX_AS ||
-	    r->memory_size % PG || r->guest_phys_addr % PG || off % PG ||
-	    off + r->memory_size < off ||
-	    r->guest_phys_addr + r->memory_size < r->guest_phys_addr)
-		return -EINVAL;
-	pthread_mutex_lock(&cvm->lock);
-	if (slot_exists(cvm, r->slot))
-		ret = -EINVAL;
-	else if (overlaps(cvm, r))
-		ret = -EEXIST;
-	else
-		ret = bind_check(cvm, r, fp);
-	pthread_mutex_unlock(&cvm->lock);
+	if (f && f->cvm != cvm)
+		f = NULL;
+	else if (!o && fcntl((int)r->guest_memfd, F_GETFD) < 0)
+		not_gmem = -EBADF;
+	if (cvm)
+		pthread_mutex_lock(&cvm->lock);
+	ret = compat_memslot_check(cvm ? cvm->slots : NULL, r, f, not_gmem);
+	if (cvm)
+		pthread_mutex_unlock(&cvm->lock);
 	if (ret)
 		return ret;
-	r->userspace_addr = lib_addr(*fp, off, r->memory_size);
+	r->flags = 0;
+	if (r->memory_size) {
+		r->userspace_addr = lib_addr(f, r->guest_memfd_offset, r->memory_size);
+		*fp = f;
+	}
 	return kernel_set(vm_fd, r);
 }
 

@@ -72,7 +72,7 @@ KCOMPAT := convert caps swprot
 # types it lacks (SEV-SNP and TDX), with their launches.  Each must pass
 # there with the shim (natively they fail: no such VM type).
 # name[:ENV=VALUE,...]
-KCOMPAT_ADDED := vmtypes snp_launch tdx:GMEM_COMPAT_POLICY=upstream
+KCOMPAT_ADDED := vmtypes:GMEM_COMPAT_POLICY=upstream snp_launch tdx:GMEM_COMPAT_POLICY=upstream
 kcompat_added = compat_$(1)_shim=compat-progs/$(1):LD_PRELOAD=/lib/libgmem-compat.so$(if $(2),$(comma)$(2))
 KCOMPAT_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE -pthread -Iinclude -Itests
 $(BUILD)/compat-progs/%: tests/compat/%.c tests/compat/uapi_test.h tests/tap.h include/gmem/uapi.h
