@@ -28,10 +28,7 @@ if [ ! -f "$shim" ]; then
 	t 1 "$shim is built"
 	finish
 fi
-[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] || {
-	echo "1..0 # SKIP /dev/kvm is not available"
-	exit 0
-}
+require_kvm
 # Programs and logs of this run only: several runs may share a build tree.
 out=$(mktemp -d "${TMPDIR:-/tmp}/gmem-compat.XXXXXX") || exit 1
 trap 'rm -rf "$out"' EXIT

@@ -19,7 +19,7 @@ apt="apt-get install -y -t bookworm-backports qemu-system-x86 ovmf (with bookwor
 
 . "$(dirname "$0")/tap.sh"
 
-[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip_all "/dev/kvm is not available"
+require_kvm
 command -v "$qemu" >/dev/null 2>&1 || skip_all "no $qemu: $apt"
 ver=$("$qemu" --version | sed -n '1s/.*version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
 set -- $ver

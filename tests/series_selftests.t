@@ -31,9 +31,7 @@ case "${GMEM_SANFLAGS:-}" in
 *-fsanitize=*) skip_all "the selftests are not built with the sanitizer; the shim is (needs a plain build)" ;;
 esac
 [ -f "$shim" ] || skip_all "$shim is not built"
-if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-	skip_all "/dev/kvm is not available"
-fi
+require_kvm
 
 out=$build/series-selftests
 mkdir -p "$out"

@@ -16,6 +16,7 @@
 struct kvm_facts {
 	int open_errno;		/* 0 if /dev/kvm opened */
 	int api;
+	int api_errno;		/* KVM_GET_API_VERSION failed: not KVM */
 	long cap_guest_memfd, cap_gmem_flags, cap_mem_attrs, cap_vm_types;
 	unsigned vm_types_created;	/* bit t: KVM_CREATE_VM(t) worked */
 	long gmem_flags_accepted;	/* guest_memfd flag bits tried one by one */
@@ -132,6 +133,8 @@ static void kvm_facts(struct kvm_facts *k)
 		return;
 	}
 	k->api = ioctl(fd, KVM_GET_API_VERSION, 0);
+	if (k->api < 0)
+		k->api_errno = errno;
 	k->cap_vm_types = check_ext(fd, KVM_CAP_VM_TYPES);
 	k->cap_user_memory2 = check_ext(fd, KVM_CAP_USER_MEMORY2);
 	k->attrs2_errno = ENODEV;
@@ -199,6 +202,9 @@ static void print_text(const struct utsname *u, const struct kvm_facts *k,
 	printf("kernel      %s %s\n", u->release, u->machine);
 	if (k->open_errno) {
 		printf("/dev/kvm    unavailable: %s\n", strerror(k->open_errno));
+	} else if (k->api_errno) {
+		printf("/dev/kvm    not KVM: KVM_GET_API_VERSION: %s\n",
+		       strerror(k->api_errno));
 	} else {
 		printf("/dev/kvm    API %d, KVM_CAP_VM_TYPES 0x%lx\n", k->api,
 		       k->cap_vm_types > 0 ? k->cap_vm_types : 0);
