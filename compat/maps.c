@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Host mappings of the shim's guest_memfds.  The application's mmap is a
- * real MAP_SHARED mapping of the guest_memfd; its private pages are
- * covered (MAP_FIXED) by a mapping of an empty memfd at the same file
- * offset, so a touch lands past that file's end and the kernel raises a
- * genuine SIGBUS, as it does for a private guest_memfd page.  Covers at
- * adjacent offsets merge into one VMA, as do restored runs of the file.
+ * real MAP_SHARED mapping of the guest_memfd.  On the shim's own (a memfd)
+ * its private pages hold poison markers, the library's own mechanism
+ * (src/view.c): any number of runs in one VMA.  Elsewhere (the kernel's
+ * guest_memfd, no UFFDIO_POISON, a child of fork()) they are covered
+ * (MAP_FIXED) by a mapping of an empty memfd at the same file offset, so a
+ * touch lands past that file's end; either way the kernel raises a genuine
+ * SIGBUS, as it does for a private guest_memfd page.  Covers at adjacent
+ * offsets merge into one VMA, as do restored runs of the file.
  *
  * Every mapping is recorded (address, length, file offset, protection) so
  * that a conversion can change all of them.  Records change, and the
@@ -16,6 +19,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -29,6 +33,9 @@ struct compat_map {
 	uint64_t len;
 	uint64_t off;			/* file offset of addr */
 	int prot;
+	bool marks;			/* private runs take poison markers */
+	bool registered;		/* for markers, all of it */
+	bool covers;			/* some run may be a cover */
 	struct compat_file *f;		/* holds a reference */
 	struct compat_map *next;
 };
@@ -50,15 +57,44 @@ static int sigbus_init(void)
 	return sigbus_fd < 0 ? -errno : 0;
 }
 
-/* [s, e) of the file, within rec: the cover or the file itself. */
+/*
+ * Markers: a mapping of the shim's own guest_memfd (a memfd) is one VMA
+ * whose private pages hold poison markers (src/view.c, the mechanism of
+ * the library's own views), so any number of private runs costs no VMA;
+ * covers (below) where markers cannot be had: the kernel's guest_memfd
+ * (userfaultfd refuses it), a kernel without UFFDIO_POISON (before 6.6),
+ * a failed marker, and the children of fork().
+ */
+static bool markers_ok = true;		/* false in a child of fork() */
+
+static bool use_markers(const struct compat_file *f)
+{
+	return markers_ok && !strcmp(gmem_backend_name(f->g), "emulated") &&
+	       gmem__marks_available();
+}
+
+/* [s, e) of the file, within rec: private (a marker or the cover) or the
+ * file itself. */
 static int remap(struct compat_map *rec, uint64_t s, uint64_t e, bool cover)
 {
 	uint64_t rs = s > rec->off ? s : rec->off;
 	uint64_t re = e < rec->off + rec->len ? e : rec->off + rec->len;
+	uint8_t *a = (uint8_t *)(rec->addr + (rs - rec->off));
 	void *p;
 
 	if (rs >= re)
 		return 0;
+	if (rec->marks && cover && !rec->registered &&
+	    !gmem__marks_register((uint8_t *)rec->addr, rec->len))
+		rec->registered = true;
+	if (rec->marks && cover && !gmem__marks_set(a, re - rs))
+		return 0;
+	if (rec->marks && !cover && !rec->covers) {
+		gmem__marks_clear(a, re - rs);
+		return 0;
+	}
+	if (cover)
+		rec->covers = true;
 	p = compat_real.mmap((void *)(rec->addr + (rs - rec->off)), re - rs,
 			     rec->prot, MAP_SHARED | MAP_FIXED,
 			     cover ? sigbus_fd : rec->f->lib_fd, (off_t)rs);
@@ -309,7 +345,7 @@ void *compat_mmap_file(struct compat_file *f, void *addr, size_t len,
 		trim((uintptr_t)p, len, &spare, &dead);
 	*m = (struct compat_map){
 		.addr = (uintptr_t)p, .len = page_up(len), .off = (uint64_t)off,
-		.prot = prot, .f = f, .next = maps,
+		.prot = prot, .f = f, .next = maps, .marks = use_markers(f),
 	};
 	maps = m;
 	__atomic_add_fetch(&f->obj.refs, 1, __ATOMIC_RELAXED);
@@ -599,6 +635,11 @@ static void drop_taken(void)
 void compat_maps_fork_child(void)
 {
 	bool follows = gmem__follow_child();
+
+	/* The child's mappings are made again, private runs covered. */
+	markers_ok = false;
+	for (struct compat_map *m = maps; m; m = m->next)
+		m->marks = false;
 
 	if (maps)
 		drop_taken();

@@ -22,6 +22,16 @@
 /* Children of fork() follow the conversions (src/follow.c). */
 #include "follow.h"
 
+/* Poison markers (src/view.c), the one mechanism that makes a host page
+ * raise SIGBUS without a VMA of its own: may this process use them;
+ * register a whole mapping for them (before its first marker); mark
+ * [a, a+len) of a MAP_SHARED mapping of a memfd (0, or -errno with no
+ * marker left); take the markers away (the bytes stay). */
+bool gmem__marks_available(void);
+int  gmem__marks_register(uint8_t *a, uint64_t len);
+int  gmem__marks_set(uint8_t *a, uint64_t len);
+void gmem__marks_clear(uint8_t *a, uint64_t len);
+
 /* A kvm-backend VM on the application's KVM VM app_vm_fd (duplicated, so
  * the KVM VM lives as long as the library's files on it), or, where the
  * kernel has no guest_memfd the shim can use (!kernel_gmem), an emulated

@@ -56,6 +56,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "compat_api.h"
 #include "gmem/uapi.h"
 
 #ifndef MREMAP_DONTUNMAP
@@ -124,13 +125,22 @@ static int uffd_open(void)
 	return fd;
 }
 
+/* The marker mechanism alone (gmem__marks_available()): libgmem-compat
+ * uses it without the views' fork handlers, which follow views only. */
+static pthread_once_t marks_once = PTHREAD_ONCE_INIT;
+
+static void marks_init(void)
+{
+	if (!getenv("GMEM_VIEW_NO_MARKERS"))
+		uffd = uffd_open();
+}
+
 static void sigbus_init(void)
 {
 	sigbus_fd = memfd_create("gmem-private", MFD_CLOEXEC);
 	if (sigbus_fd >= 0) {
 		pthread_atfork(fork_prepare, fork_parent, fork_child);
-		if (!getenv("GMEM_VIEW_NO_MARKERS"))
-			uffd = uffd_open();
+		pthread_once(&marks_once, marks_init);
 	}
 }
 
@@ -149,15 +159,13 @@ static int remap(void *addr, uint64_t len, int fd, uint64_t off)
 	return ret ? ret : remap_raw(addr, len, fd, off);
 }
 
+static int register_range(uint8_t *a, uint64_t len);
+static bool markers_off;	/* tests: every run takes the cover */
+
 /* Register [off, off+len) of the view for markers. */
 static int view_register(struct gmem *g, uint64_t off, uint64_t len)
 {
-	struct uffdio_register r = {
-		.range = { (uintptr_t)(g->view + off), len },
-		.mode = UFFDIO_REGISTER_MODE_WP,
-	};
-
-	return ioctl(uffd, UFFDIO_REGISTER, &r) ? -errno : 0;
+	return register_range(g->view + off, len);
 }
 
 static void view_unregister(struct gmem *g)
@@ -223,37 +231,42 @@ static bool worth_moving(struct gmem *g, uint64_t off, uint64_t len)
 
 /* ---- markers ------------------------------------------------------------ */
 
-/*
- * Poison [off, off+len) of the view: zap the entries, then mark them.  A
- * host thread touching the range in between refaults a page (it is still
- * shared: the conversion has not happened), and UFFDIO_POISON stops there
- * with EEXIST: zap the rest and go on.  0, or -errno with no marker left.
- */
-static int mark(struct gmem *g, uint64_t off, uint64_t len)
+static int register_range(uint8_t *a, uint64_t len)
 {
-	uint8_t *a = g->view + off;
+	struct uffdio_register r = {
+		.range = { (uintptr_t)a, len },
+		.mode = UFFDIO_REGISTER_MODE_WP,
+	};
+
+	return ioctl(uffd, UFFDIO_REGISTER, &r) ? -errno : 0;
+}
+
+/*
+ * Poison [a, a+len), a MAP_SHARED mapping of a memfd: zap the entries, then
+ * mark them.  A host thread touching the range in between refaults a page
+ * (it is still shared: the conversion has not happened), and UFFDIO_POISON
+ * stops there with EEXIST: zap the rest and go on.  A part of the range
+ * userfaultfd does not know yet (a VMA mapped since) is registered once.
+ * 0, or -errno with no marker left.  The one marker mechanism of the
+ * process: the library's views and libgmem-compat's mappings use it.
+ */
+int gmem__marks_set(uint8_t *a0, uint64_t len)
+{
+	uint8_t *a = a0;
 	uint64_t left = len;
 	bool registered = false;
-	int ret = gmem__fault_check(GMEM_FI_MMAP);
+	int ret = -ENODEV;
 
-	if (ret)
-		return ret;
-	/* Registered on the first marker: a registered VMA has no fault-around
-	 * (a read fault maps one page, not 16), so a view without small private
-	 * runs stays unregistered. */
-	if (!g->view_reg && !view_register(g, 0, g->size))
-		g->view_reg = true;
-	for (int tries = 0; tries < MARK_TRIES; tries++) {
+	for (int tries = 0; tries < MARK_TRIES && uffd >= 0; tries++) {
 		struct uffdio_poison p = { .range = { (uintptr_t)a, left } };
 
 		madvise(a, left, MADV_DONTNEED);
 		if (!ioctl(uffd, UFFDIO_POISON, &p))
 			return 0;
 		ret = -errno;
-		if (ret == -ENOENT && g->view_marks && !registered) {
-			/* a VMA mapped since the view was made */
+		if (ret == -ENOENT && !registered) {
 			registered = true;
-			if (!view_register(g, (uint64_t)(a - g->view), left))
+			if (!register_range(a, left))
 				continue;
 		}
 		if (ret != -EEXIST && ret != -EAGAIN)
@@ -263,14 +276,49 @@ static int mark(struct gmem *g, uint64_t off, uint64_t len)
 			left -= (uint64_t)p.updated;
 		}
 	}
-	madvise(g->view + off, len, MADV_DONTNEED);	/* no marker left */
+	madvise(a0, len, MADV_DONTNEED);	/* no marker left */
 	return ret == -ENOMEM ? ret : -EBUSY;
+}
+
+/* Register all of a mapping before its first marker: registering only the
+ * marked part would split the VMA. */
+int gmem__marks_register(uint8_t *a, uint64_t len)
+{
+	return uffd >= 0 ? register_range(a, len) : -ENODEV;
+}
+
+/* The markers of [a, a+len) go; the bytes stay.  Cannot fail. */
+void gmem__marks_clear(uint8_t *a, uint64_t len)
+{
+	madvise(a, len, MADV_DONTNEED);
+}
+
+/* Can this process use markers at all (userfaultfd with UFFDIO_POISON)? */
+bool gmem__marks_available(void)
+{
+	pthread_once(&marks_once, marks_init);
+	return uffd >= 0 && !__atomic_load_n(&markers_off, __ATOMIC_RELAXED);
+}
+
+/* Poison [off, off+len) of the view (gmem__marks_set()). */
+static int mark(struct gmem *g, uint64_t off, uint64_t len)
+{
+	int ret = gmem__fault_check(GMEM_FI_MMAP);
+
+	if (ret)
+		return ret;
+	/* Registered on the first marker: a registered VMA has no fault-around
+	 * (a read fault maps one page, not 16), so a view without small private
+	 * runs stays unregistered. */
+	if (!g->view_reg && !view_register(g, 0, g->size))
+		g->view_reg = true;
+	return gmem__marks_set(g->view + off, len);
 }
 
 /* The markers of [off, off+len) go; the bytes stay.  Cannot fail. */
 static void unmark(struct gmem *g, uint64_t off, uint64_t len)
 {
-	madvise(g->view + off, len, MADV_DONTNEED);
+	gmem__marks_clear(g->view + off, len);
 }
 
 static bool covered(struct gmem *g, uint64_t off, uint64_t len)
@@ -284,7 +332,6 @@ static bool covered(struct gmem *g, uint64_t off, uint64_t len)
  * island the host was given inside a cover goes back in one call, and the
  * VMA it cost goes with it.
  */
-static bool markers_off;	/* tests: every run takes the cover */
 
 void gmem__view_markers(bool on)
 {
@@ -952,6 +999,14 @@ static void child_drop_view(struct gmem *g)
 static void fork_child(void)
 {
 	bool follows = gmem__follow_child();
+
+	/* A userfaultfd acts on the memory of the process that opened it:
+	 * the parent's is no marker mechanism for the child, which gets its
+	 * own (for views it makes later; those it inherits take covers). */
+	if (uffd >= 0) {
+		close(uffd);
+		uffd = getenv("GMEM_VIEW_NO_MARKERS") ? -1 : uffd_open();
+	}
 
 	for (struct gmem *g = views, *next; g; g = next) {
 		next = g->next_global;
