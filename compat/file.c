@@ -154,7 +154,7 @@ static int app_fd_of_memfd(int lib_fd)
 }
 
 /* Is vm_fd a KVM VM?  KVM_GET_CLOCK is a VM ioctl that changes nothing
- * (ENOTTY on /dev/kvm, vCPUs and other files). */
+ * (it fails on /dev/kvm, vCPUs and other files). */
 static bool is_kvm_vm(int vm_fd)
 {
 	struct kvm_clock_data clock;
@@ -227,8 +227,12 @@ int compat_create_gmem(int vm_fd, void *arg)
 		/* No guest_memfd the shim can use: libgmem's emulated file,
 		 * with the flags 6.18 takes on a VM without private memory. */
 		kflags = APP_FLAGS;
-		if (!compat_fd_get(vm_fd) && !is_kvm_vm(vm_fd))
-			return -ENOTTY;
+		if (!compat_fd_get(vm_fd) && !is_kvm_vm(vm_fd)) {
+			/* Not a VM: the kernel's answer (EINVAL on /dev/kvm,
+			 * ENOTTY on another file). */
+			ret = compat_real.ioctl(vm_fd, KVM_CREATE_GUEST_MEMFD, arg);
+			return ret < 0 ? -errno : ret;
+		}
 	} else {
 		kflags = compat_real.ioctl(vm_fd, KVM_CHECK_EXTENSION,
 				(void *)(unsigned long)KVM_CAP_GUEST_MEMFD_FLAGS);
