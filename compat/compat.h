@@ -180,6 +180,9 @@ void compat_vm_free(struct compat_vm *cvm);		/* refs reached 0 */
 void compat_vcpu_free(struct compat_vcpu *v);		/* refs reached 0 */
 void compat_slot_record(struct compat_vm *cvm, uint32_t slot, uint64_t gpa,
 			uint64_t size, uint64_t offset, struct compat_file *f);
+void compat_slot_record_locked(struct compat_vm *cvm, uint32_t slot,
+			       uint64_t gpa, uint64_t size, uint64_t offset,
+			       struct compat_file *f);	/* cvm->lock held */
 void compat_slots_forget(struct compat_file *f);
 /* KVM_SET_MEMORY_ATTRIBUTES on the fd of a VM whose type has private
  * memory; called with compat_fd_lock read. */

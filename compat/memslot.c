@@ -110,14 +110,14 @@ static int set_kernel_gmem(int vm_fd, struct kvm_userspace_memory_region2 *r,
 
 /*
  * A slot of an emulated guest_memfd: compat_memslot_check(), then a plain
- * slot of the library's mapping of the file.  The kernel checks the same
- * things again with what it knows (slots set before the shim tracked the
- * VM included).  Called with compat_fd_lock read; cvm->lock guards the
- * records.
+ * slot of the library's mapping of the file, recorded.  The kernel checks
+ * the same things again with what it knows (slots set before the shim
+ * tracked the VM included).  The check, the kernel's slot and the record
+ * are one step under cvm->lock, as KVM's slots_lock makes them one.
+ * Called with compat_fd_lock read.
  */
 static int set_emulated_gmem(int vm_fd, struct compat_vm *cvm,
-			     struct kvm_userspace_memory_region2 *r,
-			     struct compat_file **fp)
+			     struct kvm_userspace_memory_region2 *r)
 {
 	struct compat_obj *o = compat_fd_get((int)r->guest_memfd);
 	struct compat_file *f = o && o->kind == COMPAT_GMEM ? (struct compat_file *)o
@@ -128,19 +128,22 @@ static int set_emulated_gmem(int vm_fd, struct compat_vm *cvm,
 		f = NULL;
 	else if (!o && fcntl((int)r->guest_memfd, F_GETFD) < 0)
 		not_gmem = -EBADF;
-	if (cvm)
-		pthread_mutex_lock(&cvm->lock);
-	ret = compat_memslot_check(cvm ? cvm->slots : NULL, r, f, not_gmem);
-	if (cvm)
-		pthread_mutex_unlock(&cvm->lock);
-	if (ret)
-		return ret;
-	r->flags = 0;
-	if (r->memory_size) {
-		r->userspace_addr = lib_addr(f, r->guest_memfd_offset, r->memory_size);
-		*fp = f;
+	if (!cvm)	/* no file is this VM's */
+		return compat_memslot_check(NULL, r, NULL, not_gmem);
+	pthread_mutex_lock(&cvm->lock);
+	ret = compat_memslot_check(cvm->slots, r, f, not_gmem);
+	if (!ret) {
+		r->flags = 0;
+		if (r->memory_size)
+			r->userspace_addr = lib_addr(f, r->guest_memfd_offset,
+						     r->memory_size);
+		ret = kernel_set(vm_fd, r);
 	}
-	return kernel_set(vm_fd, r);
+	if (!ret)
+		compat_slot_record_locked(cvm, r->slot, r->guest_phys_addr,
+					  r->memory_size, r->guest_memfd_offset, f);
+	pthread_mutex_unlock(&cvm->lock);
+	return ret;
 }
 
 /* ---- the ioctl ---------------------------------------------------------- */
@@ -170,7 +173,7 @@ int compat_set_region(int vm_fd, void *arg, bool v2)
 	else if (o && o->kind == COMPAT_GMEM && compat_kernel()->gmem)
 		ret = set_kernel_gmem(vm_fd, &r, f = (struct compat_file *)o);
 	else if (!compat_kernel()->gmem)
-		ret = set_emulated_gmem(vm_fd, cvm, &r, &f);
+		return set_emulated_gmem(vm_fd, cvm, &r);
 	else		/* the kernel's own file, or none */
 		ret = compat_real.ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION2, &r) ? -errno : 0;
 	if (!ret && cvm)

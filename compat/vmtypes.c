@@ -289,9 +289,17 @@ void compat_vcpu_free(struct compat_vcpu *v)
 void compat_slot_record(struct compat_vm *cvm, uint32_t slot, uint64_t gpa,
 			uint64_t size, uint64_t offset, struct compat_file *f)
 {
+	pthread_mutex_lock(&cvm->lock);
+	compat_slot_record_locked(cvm, slot, gpa, size, offset, f);
+	pthread_mutex_unlock(&cvm->lock);
+}
+
+void compat_slot_record_locked(struct compat_vm *cvm, uint32_t slot,
+			       uint64_t gpa, uint64_t size, uint64_t offset,
+			       struct compat_file *f)
+{
 	struct compat_slot **pp, *s;
 
-	pthread_mutex_lock(&cvm->lock);
 	for (pp = &cvm->slots; *pp; pp = &(*pp)->next) {
 		if ((*pp)->slot == slot) {
 			s = *pp;
@@ -309,7 +317,6 @@ void compat_slot_record(struct compat_vm *cvm, uint32_t slot, uint64_t gpa,
 		s->next = cvm->slots;
 		cvm->slots = s;
 	}
-	pthread_mutex_unlock(&cvm->lock);
 }
 
 /* The file is going: the kernel unbinds its memslots (an emulated file's
