@@ -88,6 +88,10 @@ struct compat_vm {
 					 * and per vCPU */
 	const struct compat_vm_type *type;
 	int fd;				/* the application's VM fd */
+	int own_fd;			/* the shim's copy of it, once a slot of
+					 * its own guest_memfd is bound: the file
+					 * pins the VM (as in the kernel) and its
+					 * slots are unbound through it; or -1 */
 	struct gmem_vm *vm;		/* made at the first need */
 	pthread_mutex_t lock;		/* vcpus, priv, memslots */
 	struct compat_vcpu *vcpus;	/* in creation order */
@@ -111,7 +115,9 @@ struct compat_slot {
 	struct compat_slot *next;
 	uint32_t slot;
 	uint64_t gpa, size, offset;
-	struct compat_file *f;		/* holds a reference */
+	struct compat_file *f;		/* the shim's guest_memfd bound, or NULL */
+	void *unbound;			/* the slot's memory since its emulated
+					 * guest_memfd went (PROT_NONE), or NULL */
 };
 
 struct compat_map;
@@ -256,8 +262,12 @@ int  compat_set_region(int vm_fd, void *arg, bool v2);
 int  compat_memslot_check(const struct compat_slot *slots,
 			  const struct kvm_userspace_memory_region2 *r,
 			  const struct compat_file *f, int not_gmem);
-/* The kernel's slot of an emulated guest_memfd that is going away. */
-void compat_slot_unbind(int vm_fd, uint32_t slot);
+/* The kernel's slot s of an emulated guest_memfd that is going away stays,
+ * unbound: it maps inaccessible memory from now on (s->unbound), or, if
+ * that cannot be had, it goes.  false: it went.  cvm->lock held. */
+bool compat_slot_unbind(int vm_fd, struct compat_slot *s);
+/* A slot record goes: what it holds is given back. */
+void compat_slot_free(struct compat_slot *s);
 
 /* ---- host mappings (maps.c) -------------------------------------------- */
 extern int compat_nr_maps;	/* atomic: 0 means no tracked mapping */
@@ -268,6 +278,10 @@ void *compat_mmap_other(void *addr, size_t len, int prot, int flags, int fd,
 			off_t off);
 /* Does [addr, addr + len) hold any of a tracked mapping? */
 int   compat_maps_overlap(void *addr, size_t len);
+/* madvise() of advice that frees memory (MADV_DONTNEED,
+ * MADV_DONTNEED_LOCKED, MADV_REMOVE) over a range holding a tracked
+ * mapping: 0 or -errno. */
+int   compat_maps_madvise(void *addr, size_t len, int advice);
 /* [off, end) of every mapping of f: the runs a conversion to_private (or
  * to shared) changes are covered (SIGBUS) or map the file again; or every
  * run follows the attributes (sync, after a refused conversion).  0 or

@@ -17,6 +17,7 @@
  * there, so a conversion never maps over memory the application reused.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ struct compat_map {
 	bool marks;			/* private runs take poison markers */
 	bool registered;		/* for markers, all of it */
 	bool covers;			/* some run may be a cover */
+	bool fresh;			/* being made: no private run marked yet */
 	struct compat_file *f;		/* holds a reference */
 	struct compat_map *next;
 };
@@ -131,13 +133,23 @@ static int attr_at(struct compat_file *f, uint64_t s, bool *priv,
 	return 0;
 }
 
+/* Which records a remap_all() reaches. */
+enum recs { RECS_ALL, RECS_MARKED, RECS_COVERED };
+
 static int remap_all(struct compat_file *f, struct compat_map *only,
-		     uint64_t s, uint64_t e, bool cover)
+		     uint64_t s, uint64_t e, bool cover, enum recs which)
 {
 	int ret = 0, r;
 
 	for (struct compat_map *m = maps; m; m = m->next) {
-		if (m->f != f || (only && m != only))
+		if (m->f != f || (only && m != only) ||
+		    (which == RECS_MARKED && !m->marks) ||
+		    (which == RECS_COVERED && m->marks))
+			continue;
+		/* A private run of a marked record holds its markers: marking
+		 * it again would zap it first, and a host touch in between
+		 * would read it.  Only a record being made marks them. */
+		if (cover && which == RECS_ALL && m->marks && !m->fresh)
 			continue;
 		r = remap(m, s, e, cover);
 		if (r && !ret)
@@ -153,7 +165,9 @@ static int remap_all(struct compat_file *f, struct compat_map *only,
  * each private run, leaving the shared ones (and their page tables) alone.
  * WALK_TO_PRIVATE covers from the first shared run to the last in one
  * mapping: covering a covered run costs nothing, and one mapping replacing
- * many VMAs is what still works at vm.max_map_count.
+ * many VMAs is what still works at vm.max_map_count; a marked record marks
+ * each shared run alone (a marker is set by zapping first: an already
+ * private run inside the span would be readable for that moment).
  */
 static int walk_locked(struct compat_file *f, struct compat_map *only,
 		       uint64_t s, uint64_t e, enum walk how)
@@ -172,20 +186,23 @@ static int walk_locked(struct compat_file *f, struct compat_map *only,
 			if (!priv) {
 				first = first < s ? first : s;
 				last = re;
+				r = remap_all(f, only, s, re, true, RECS_MARKED);
+				if (r && !ret)
+					ret = r;
 			}
 			continue;
 		}
 		/* A run the parent holds private stays covered. */
 		if (how == WALK_TO_SHARED && (!priv || parents))
 			continue;
-		r = remap_all(f, only, s, re, how == WALK_SYNC && priv);
+		r = remap_all(f, only, s, re, how == WALK_SYNC && priv, RECS_ALL);
 		if (r && how == WALK_TO_SHARED)
 			return r;
 		if (r && !ret)
 			ret = r;
 	}
-	if (how == WALK_TO_PRIVATE && first < last)
-		ret = remap_all(f, only, first, last, true);
+	if (how == WALK_TO_PRIVATE && first < last && !ret)
+		ret = remap_all(f, only, first, last, true, RECS_COVERED);
 	return ret;
 }
 
@@ -350,7 +367,9 @@ void *compat_mmap_file(struct compat_file *f, void *addr, size_t len,
 	maps = m;
 	__atomic_add_fetch(&f->obj.refs, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&compat_nr_maps, 1, __ATOMIC_RELEASE);
+	m->fresh = true;
 	ret = walk_locked(f, m, m->off, m->off + m->len, WALK_SYNC);
+	m->fresh = false;
 	if (ret) {	/* vm.max_map_count: no half-covered mapping */
 		compat_real.munmap(p, len);
 		trim((uintptr_t)p, len, &spare, &dead);
@@ -413,6 +432,102 @@ int compat_maps_overlap(void *addr, size_t len)
 		hit = m->addr < b && m->addr + m->len > a;
 	pthread_mutex_unlock(&maps_lock);
 	return hit;
+}
+
+/* The tracked record over [a, b) with the lowest address, or NULL. */
+static struct compat_map *first_over(uintptr_t a, uintptr_t b)
+{
+	struct compat_map *best = NULL;
+
+	for (struct compat_map *m = maps; m; m = m->next)
+		if (m->addr < b && m->addr + m->len > a &&
+		    (!best || m->addr < best->addr))
+			best = m;
+	return best;
+}
+
+/* Advice that frees what a range maps, inside one record of f: only the
+ * shared runs (a private page's marker or cover stays).  f->lock and
+ * maps_lock held, so no conversion changes the runs meanwhile. */
+static int madvise_shared(struct compat_map *m, uintptr_t a, uintptr_t b,
+			  int advice)
+{
+	uint64_t s = m->off + (a - m->addr), e = m->off + (b - m->addr), run, re;
+	bool priv, parents;
+	int ret = 0;
+
+	for (; s < e; s = re) {
+		if (attr_at(m->f, s, &priv, &parents, &run))
+			return -EINVAL;
+		re = s + run < e ? s + run : e;
+		if (!priv && compat_real.madvise((void *)(m->addr + (s - m->off)),
+						 re - s, advice) && !ret)
+			ret = -errno;
+	}
+	return ret;
+}
+
+/*
+ * madvise() over memory holding a tracked mapping.  MADV_DONTNEED would
+ * take a private page's marker away (a zap drops it): it reaches the
+ * shared runs only, as nothing else is mapped.  MADV_REMOVE punches a
+ * hole in the file, through the shim (attributes kept, as the kernel's
+ * guest_memfd does).  Other memory in the range gets the advice as it is.
+ * 0 or -errno.
+ */
+int compat_maps_madvise(void *addr, size_t len, int advice)
+{
+	uintptr_t cur = (uintptr_t)addr, b = cur + page_up(len);
+	int ret = 0, r;
+
+	while (cur < b) {
+		struct compat_map *m;
+		struct compat_file *f;
+		uintptr_t s, e;
+
+		pthread_mutex_lock(&maps_lock);
+		m = first_over(cur, b);
+		if (!m || m->addr > cur) {
+			e = m ? m->addr : b;
+			pthread_mutex_unlock(&maps_lock);
+			if (compat_real.madvise((void *)cur, e - cur, advice) && !ret)
+				ret = -errno;
+			cur = e;
+			continue;
+		}
+		f = m->f;
+		__atomic_add_fetch(&f->obj.refs, 1, __ATOMIC_RELAXED);
+		s = cur;
+		e = m->addr + m->len < b ? m->addr + m->len : b;
+		if (advice == MADV_REMOVE) {
+			uint64_t off = m->off + (s - m->addr);
+
+			pthread_mutex_unlock(&maps_lock);
+			r = compat_fallocate(f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					     (off_t)off, (off_t)(e - s));
+		} else {
+			/* The locks in their order: f->lock, then maps_lock. */
+			pthread_mutex_unlock(&maps_lock);
+			pthread_mutex_lock(&f->lock);
+			pthread_mutex_lock(&maps_lock);
+			m = first_over(s, e);
+			if (m && m->f == f && m->addr <= s) {
+				if (m->addr + m->len < e)
+					e = m->addr + m->len;
+				r = madvise_shared(m, s, e, advice);
+			} else {	/* changed meanwhile: go round again */
+				e = s;
+				r = 0;
+			}
+			pthread_mutex_unlock(&maps_lock);
+			pthread_mutex_unlock(&f->lock);
+		}
+		compat_obj_put(&f->obj);
+		if (r && !ret)
+			ret = r;
+		cur = e;
+	}
+	return ret;
 }
 
 /* ---- children of fork() ------------------------------------------------ */
@@ -481,9 +596,9 @@ void compat_maps_tell(struct compat_file *f, uint64_t off, uint64_t end,
  * its parent made private. */
 static void cover_or_die(struct compat_file *f, uint64_t s, uint64_t e)
 {
-	if (!remap_all(f, NULL, s, e, true))
+	if (!remap_all(f, NULL, s, e, true, RECS_ALL))
 		return;
-	if (sigbus_fd >= 0 && !remap_all(f, NULL, 0, f->size, true))
+	if (sigbus_fd >= 0 && !remap_all(f, NULL, 0, f->size, true, RECS_ALL))
 		return;
 	for (struct compat_map *m = maps; m; m = m->next)
 		if (m->f == f) {

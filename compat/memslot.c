@@ -18,7 +18,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "compat.h"
 #include "gmem/uapi.h"
@@ -128,10 +130,19 @@ static int set_emulated_gmem(int vm_fd, struct compat_vm *cvm,
 		f = NULL;
 	else if (!o && fcntl((int)r->guest_memfd, F_GETFD) < 0)
 		not_gmem = -EBADF;
-	if (!cvm)	/* no file is this VM's */
-		return compat_memslot_check(NULL, r, NULL, not_gmem);
+	if (!cvm) {	/* no file is this VM's: a deletion at most */
+		ret = compat_memslot_check(NULL, r, NULL, not_gmem);
+		if (!ret) {
+			r->flags = 0;
+			ret = kernel_set(vm_fd, r);
+		}
+		return ret;
+	}
 	pthread_mutex_lock(&cvm->lock);
 	ret = compat_memslot_check(cvm->slots, r, f, not_gmem);
+	if (!ret && r->memory_size && cvm->own_fd < 0 &&
+	    (cvm->own_fd = fcntl(vm_fd, F_DUPFD_CLOEXEC, 3)) < 0)
+		ret = -errno;
 	if (!ret) {
 		r->flags = 0;
 		if (r->memory_size)
@@ -183,14 +194,38 @@ int compat_set_region(int vm_fd, void *arg, bool v2)
 }
 
 /*
- * An emulated guest_memfd is going while a slot of a live VM still holds
- * the library's mapping of it, which is about to go too: the slot goes
- * first, so that the guest never reaches whatever is mapped there next
- * (the series' kernel keeps the slot, unbound, and faults on it).
+ * An emulated guest_memfd is going while a slot of its VM still holds the
+ * library's mapping of it, which is about to go too.  The series' kernel
+ * keeps the slot, unbound (kvm_gmem_release()): the guest's accesses fault
+ * (-EFAULT from KVM_RUN), the slot cannot be bound again, only deleted.
+ * The same here: the slot is made again over inaccessible memory of its
+ * own, so the guest never reaches whatever is mapped at the old address.
  */
-void compat_slot_unbind(int vm_fd, uint32_t slot)
+bool compat_slot_unbind(int vm_fd, struct compat_slot *s)
 {
-	struct kvm_userspace_memory_region2 r = { .slot = slot };
+	struct kvm_userspace_memory_region2 r = {
+		.slot = s->slot, .guest_phys_addr = s->gpa,
+	};
+	void *p = compat_real.mmap(NULL, s->size, PROT_NONE,
+				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
-	kernel_set(vm_fd, &r);
+	kernel_set(vm_fd, &r);		/* deleted */
+	if (p == MAP_FAILED)
+		return false;
+	r.memory_size = s->size;
+	r.userspace_addr = (uint64_t)(uintptr_t)p;
+	if (kernel_set(vm_fd, &r)) {
+		compat_real.munmap(p, s->size);
+		return false;
+	}
+	s->f = NULL;
+	s->unbound = p;
+	return true;
+}
+
+void compat_slot_free(struct compat_slot *s)
+{
+	if (s->unbound)
+		compat_real.munmap(s->unbound, s->size);
+	free(s);
 }

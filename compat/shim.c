@@ -426,18 +426,30 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 	return compat_real.mremap(old, old_len, new_len, flags, new_addr);
 }
 
-/* A guest_memfd has no huge pages to collapse into (kvm_gmem has no THP
- * support: EINVAL); a memfd under an emulated one would collapse them. */
+/*
+ * madvise() over a mapping of a guest_memfd.  It has no huge pages to
+ * collapse into (kvm_gmem has no THP support: EINVAL), where a memfd under
+ * the shim's own would collapse them; and what frees the pages of a range
+ * must not take a private page's marker away (compat_maps_madvise()).
+ */
+#ifndef MADV_DONTNEED_LOCKED
+#define MADV_DONTNEED_LOCKED 24
+#endif
 EXPORT int madvise(void *addr, size_t len, int advice)
 {
-	if (__builtin_expect(advice != MADV_COLLAPSE ||
+	bool frees = advice == MADV_DONTNEED || advice == MADV_DONTNEED_LOCKED ||
+		     advice == MADV_REMOVE;
+
+	if (__builtin_expect((advice != MADV_COLLAPSE && !frees) ||
 			     !__atomic_load_n(&compat_nr_maps, __ATOMIC_ACQUIRE), 1))
 		return compat_real.madvise(addr, len, advice);
-	if (compat_maps_overlap(addr, len)) {
+	if (!compat_maps_overlap(addr, len))
+		return compat_real.madvise(addr, len, advice);
+	if (advice == MADV_COLLAPSE) {
 		errno = EINVAL;
 		return -1;
 	}
-	return compat_real.madvise(addr, len, advice);
+	return ret_errno(compat_maps_madvise(addr, len, advice));
 }
 
 static int fallocate_tracked(int fd, int mode, off_t off, off_t len)
@@ -503,6 +515,7 @@ void *__wrap_mremap(void *old, size_t old_len, size_t new_len, int flags, ...);
 int __wrap_fallocate(int fd, int mode, off_t off, off_t len);
 int __wrap_fallocate64(int fd, int mode, off64_t off, off64_t len);
 int __wrap_close(int fd);
+int __wrap_madvise(void *addr, size_t len, int advice);
 
 int __wrap_ioctl(int fd, unsigned long req, ...)
 {
@@ -558,4 +571,9 @@ int __wrap_fallocate64(int fd, int mode, off64_t off, off64_t len)
 int __wrap_close(int fd)
 {
 	return compat_real.close(fd);
+}
+
+int __wrap_madvise(void *addr, size_t len, int advice)
+{
+	return compat_real.madvise(addr, len, advice);
 }

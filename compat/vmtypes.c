@@ -134,6 +134,7 @@ struct compat_vm *compat_vm_new(const struct compat_vm_type *t)
 	cvm->obj.kind = COMPAT_VM;
 	cvm->obj.refs = 1;		/* the fd entry */
 	cvm->type = t;
+	cvm->own_fd = -1;
 	pthread_mutex_init(&cvm->lock, NULL);
 	if (t->vm_init && t->vm_init(cvm)) {
 		pthread_mutex_destroy(&cvm->lock);
@@ -255,10 +256,12 @@ void compat_vm_free(struct compat_vm *cvm)
 		cvm->type->vm_fini(cvm);
 	while ((s = cvm->slots)) {
 		cvm->slots = s->next;
-		free(s);
+		compat_slot_free(s);
 	}
 	if (cvm->vm)
 		gmem_vm_destroy(cvm->vm);
+	if (cvm->own_fd >= 0)
+		compat_real.close(cvm->own_fd);
 	pthread_mutex_destroy(&cvm->lock);
 	free(cvm);
 }
@@ -304,7 +307,7 @@ void compat_slot_record_locked(struct compat_vm *cvm, uint32_t slot,
 		if ((*pp)->slot == slot) {
 			s = *pp;
 			*pp = s->next;
-			free(s);
+			compat_slot_free(s);
 			break;
 		}
 	}
@@ -320,21 +323,21 @@ void compat_slot_record_locked(struct compat_vm *cvm, uint32_t slot,
 }
 
 /* The file is going: the kernel unbinds its memslots (an emulated file's
- * slots, the shim removes while the VM's fd is still the VM's). */
+ * slots the shim unbinds, through its own copy of the VM's fd, whatever
+ * became of the application's). */
 void compat_slots_forget(struct compat_file *f)
 {
 	struct compat_vm *cvm = f->cvm;
 	struct compat_slot **pp = &cvm->slots, *s;
-	bool unbind = !compat_kernel()->gmem &&
-		      compat_fd_get(cvm->fd) == &cvm->obj;
+	bool unbind = !compat_kernel()->gmem && cvm->own_fd >= 0;
 
 	pthread_mutex_lock(&cvm->lock);
 	while ((s = *pp)) {
-		if (s->f == f) {
-			if (unbind)
-				compat_slot_unbind(cvm->fd, s->slot);
+		if (s->f == f && unbind && compat_slot_unbind(cvm->own_fd, s)) {
+			pp = &s->next;		/* kept, unbound */
+		} else if (s->f == f) {
 			*pp = s->next;
-			free(s);
+			compat_slot_free(s);
 		} else {
 			pp = &s->next;
 		}

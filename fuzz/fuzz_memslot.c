@@ -11,7 +11,8 @@
  * shim records it (a deletion removes the slot, as the kernel accepts it
  * only for an existing one).  Invariants, after every request:
  *   - the answer is 0, -EINVAL, -EEXIST or -EBADF, and -EBADF only for a
- *     closed descriptor, -EEXIST only where a slot overlaps;
+ *     closed descriptor, -EEXIST only where a slot overlaps or another
+ *     slot is bound to a page of the file;
  *   - accepted: flags are GUEST_MEMFD only, the range page-aligned and
  *     inside a file of this VM;
  *   - the recorded slots never overlap in an address space, and no two
@@ -96,8 +97,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FAIL("answer %d", ret);
 		if (ret == -EBADF && which != 4)
 			FAIL("EBADF for an open descriptor");
+		for (const struct compat_slot *o = slots; o && f; o = o->next)
+			overlap |= o->f == f && o->offset < r.guest_memfd_offset + r.memory_size &&
+				   r.guest_memfd_offset < o->offset + o->size;
 		if (ret == -EEXIST && !overlap)
-			FAIL("EEXIST without an overlapping slot");
+			FAIL("EEXIST without an overlapping slot or binding");
 		if (ret)
 			continue;
 		if (r.flags != KVM_MEM_GUEST_MEMFD)

@@ -7,7 +7,7 @@ COMPAT_SRC  := $(sort $(wildcard compat/*.c))
 COMPAT_OBJ  := $(COMPAT_SRC:%.c=$(BUILD)/obj/%.o)
 COMPAT_SO   := $(BUILD)/libgmem-compat.so
 COMPAT_WRAP := ioctl mmap mmap64 munmap mremap fallocate fallocate64 close \
-               dup dup2 dup3 fcntl fcntl64
+               dup dup2 dup3 fcntl fcntl64 madvise
 
 $(COMPAT_OBJ): ALL_CFLAGS += -fvisibility=hidden
 

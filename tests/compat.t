@@ -45,7 +45,7 @@ else
 	skip "no nm to list the shim's exports"
 fi
 
-progs="caps convert mmap punch vcpu threads memslot dup maxmap overhead vmtypes snp_launch tdx swprot vmattr fork"
+progs="caps convert mmap punch vcpu threads memslot dup maxmap overhead vmtypes snp_launch tdx swprot vmattr fork lifetime markers"
 cflags="-std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE -pthread -I$top/include -I$top/tests"
 case "$san" in *-fsanitize=*) sanitized=1 ;; *) sanitized=0 ;; esac
 
@@ -145,9 +145,10 @@ for p in caps convert; do
 done
 check_pass convert "(sw_protected, seed, after finalize)" \
 	GMEM_COMPAT_PLATFORM=sw_protected GMEM_COMPAT_PHASE=finalized
-for p in mmap punch vcpu threads memslot dup vmtypes snp_launch; do
+for p in mmap punch vcpu threads memslot dup vmtypes snp_launch lifetime markers; do
 	check_pass $p "(platform default, policy seed)"
 done
+check_pass markers "(covers only: GMEM_VIEW_NO_MARKERS=1)" GMEM_VIEW_NO_MARKERS=1
 # A child of fork() follows the parent's conversions, through a listener
 # thread; a grandchild is forked by that multi-threaded child, which
 # ThreadSanitizer only allows when told to.
@@ -167,7 +168,7 @@ done
 # (GMEM_COMPAT_GMEM=emulated): where the kernel has mmap-able guest_memfd,
 # the runs above used it, and these take the path of every kernel without
 # one.
-for p in caps convert mmap punch vcpu memslot dup vmtypes snp_launch; do
+for p in caps convert mmap punch vcpu memslot dup vmtypes snp_launch lifetime markers; do
 	check_pass $p "(the shim's own guest_memfd, platform default, policy seed)" \
 		GMEM_COMPAT_GMEM=emulated
 	[ $p = punch ] || continue
@@ -176,7 +177,8 @@ for p in caps convert mmap punch vcpu memslot dup vmtypes snp_launch; do
 done
 for p in swprot tdx fork; do
 	check_pass $p "(the shim's own guest_memfd, policy upstream)" \
-		GMEM_COMPAT_GMEM=emulated GMEM_COMPAT_POLICY=upstream
+		GMEM_COMPAT_GMEM=emulated GMEM_COMPAT_POLICY=upstream \
+		TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS }die_after_fork=0"
 done
 # One rule: the platform follows the VM type; GMEM_COMPAT_PLATFORM is for
 # default VMs (a TDX model here would clear pages, an SW_PROTECTED one

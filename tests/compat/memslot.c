@@ -81,8 +81,26 @@ int main(void)
 
 	/* kvm_gmem_bind() and __kvm_set_memory_region(), after the range. */
 	e = set_region(k.vm_fd, 5, 5ULL << 32, PG, fd, PG);
-	ok(e == EINVAL, "a page another slot is bound to: EINVAL (got %s)",
+	ok(e == EEXIST, "a page another slot is bound to: EEXIST (got %s)",
 	   e ? ename(e) : "success");
+	{
+		struct kvm_userspace_memory_region2 r = {
+			.slot = 5, .flags = KVM_MEM_GUEST_MEMFD,
+			.guest_phys_addr = 5ULL << 32, .memory_size = PG,
+			.userspace_addr = PG / 2, .guest_memfd = (uint32_t)fd,
+			.guest_memfd_offset = 0,
+		};
+
+		e = ioctl(k.vm_fd, KVM_SET_USER_MEMORY_REGION2, &r) ? errno : 0;
+		ok(e == EINVAL, "a misaligned userspace address, though a guest_memfd "
+		   "slot does not use it: EINVAL first (got %s)", e ? ename(e) : "success");
+		r.userspace_addr = 0;
+		r.memory_size = 0;
+		r.guest_memfd_offset = PG / 2;
+		e = ioctl(k.vm_fd, KVM_SET_USER_MEMORY_REGION2, &r) ? errno : 0;
+		ok(e == EINVAL, "deleting with a misaligned guest_memfd offset: EINVAL (got %s)",
+		   e ? ename(e) : "success");
+	}
 	e = set_region(k.vm_fd, 4, 6ULL << 32, SIZE, fd, 0);
 	ok(e == EINVAL, "a guest_memfd slot cannot be moved, only deleted: EINVAL (got %s)",
 	   e ? ename(e) : "success");
