@@ -10,6 +10,10 @@
 # QEMU's own mismatch report and QEMU exits cleanly.  The launch digest of
 # GMEM_COMPAT_LOG is equal over two runs, changes with the vCPU count and
 # with the firmware image, and is the one gmemctl measure predicts.
+#
+# GMEM_QEMU_SNP_QUICK=1: one launch checked and one digest compared with
+# gmemctl measure (the kernel matrix runs that much inside each kernel);
+# GMEM_QEMU_SNP_WAIT: seconds a launch may take (default 30).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cc=${GMEM_CC:-cc}
@@ -63,10 +67,12 @@ EOF
 $cc -o "$tmp/cbit" "$tmp/cbit.c" && cbit=$("$tmp/cbit") || cbit=0
 
 # run NAME SMP MEM [VAR=VALUE...]: QEMU with the shim until the launch has
-# finished (the digest line in the log) or QEMU exits; at most 30 s (the
-# launch takes under 2 s here).
+# finished (the digest line in the log) or QEMU exits; at most
+# GMEM_QEMU_SNP_WAIT seconds (the launch takes under 2 s here).
 # Leaves $tmp/NAME.err (QEMU's stderr: trace and errors), $tmp/NAME.log
 # (GMEM_COMPAT_LOG) and $tmp/NAME.rc (QEMU's status, or "killed").
+quick=${GMEM_QEMU_SNP_QUICK:-}
+waits=$((${GMEM_QEMU_SNP_WAIT:-30} * 10))
 run() {
 	name=$1 smp=$2 mem=$3
 	shift 3
@@ -81,7 +87,7 @@ run() {
 	pid=$!
 	i=0
 	status=killed
-	while [ $i -lt 300 ]; do
+	while [ $i -lt "$waits" ]; do
 		if grep -q '^snp launch digest: ' "$tmp/$name.log" 2>/dev/null; then
 			kill -TERM "$pid" 2>/dev/null
 			break
@@ -136,6 +142,7 @@ check_launch() {	# check_launch NAME WHAT
 
 run a1 1 256M
 check_launch a1 "1 vCPU, 256 MiB"
+if [ -z "$quick" ]; then
 run a2 1 256M
 run b4 4 256M
 check_launch b4 "4 vCPUs, 256 MiB"
@@ -151,12 +158,15 @@ t $? "the launch digest is equal over two runs ($(echo "$d1" | cut -c1-16)...)"
 t $? "the digest changes with the vCPU count ($(echo "$d4" | cut -c1-16)... with 4)"
 [ "$(digest a1)" = "$(digest c1)" ]
 t $? "and not with the memory size (the same pages are measured)"
+fi
 
 # The digest gmemctl measure (sev-snp-measure's inputs) predicts for the
 # same command: the pages QEMU handed over and the VMSAs built from its
 # vCPUs' registers are the ones the prediction models.
 gmemctl=$tmp/usr/bin/gmemctl
-for cpu in EPYC-v4 EPYC-Milan; do
+cpus="EPYC-v4 EPYC-Milan"
+[ -z "$quick" ] || cpus=EPYC-v4
+for cpu in $cpus; do
 	CPU="-cpu $cpu" run m-$cpu 2 256M
 	want=$("$gmemctl" measure snp --ovmf "$ovmf" --vcpus 2 --vcpu-type "$cpu" 2>&1)
 	got=$(digest "m-$cpu")
@@ -164,6 +174,12 @@ for cpu in EPYC-v4 EPYC-Milan; do
 	t $? "-cpu $cpu -smp 2: the digest is the one gmemctl measure predicts ($(echo "$got" | cut -c1-16)...)"
 	[ -n "$got" ] && [ "$got" = "$want" ] || { echo "# want $want"; launch_errors "m-$cpu" | sed 's/^/# /'; }
 done
+
+if [ -n "$quick" ]; then
+	echo "# QEMU: $("$qemu" --version | head -1); cbitpos $cbit"
+	echo "1..$n"
+	exit 0
+fi
 
 # Another firmware image: one byte changed inside the measured firmware.
 cp "$ovmf" "$tmp/OVMF.fd"
