@@ -28,6 +28,7 @@ struct compat_real {
 	void *(*mremap)(void *, size_t, size_t, int, ...);
 	int   (*fallocate)(int, int, off_t, off_t);
 	int   (*close)(int);
+	int   (*madvise)(void *, size_t, int);
 };
 extern struct compat_real compat_real;
 void compat_real_init(void);
@@ -142,6 +143,23 @@ void compat_fd_clear(int fd);
 /* Readers: operations on a tracked fd; writer: close. */
 extern pthread_rwlock_t compat_fd_lock;
 
+/* ---- what the running kernel has (kernel.c) ----------------------------- */
+struct compat_kernel {
+	bool kvm;		/* /dev/kvm opens */
+	bool gmem;		/* an mmap-able, shareable guest_memfd on a
+				 * default VM, and the shim may use it */
+	bool gmem_forced_off;	/* GMEM_COMPAT_GMEM=emulated */
+	bool region2;		/* KVM_SET_USER_MEMORY_REGION2 */
+	bool inplace;		/* KVM_SET_MEMORY_ATTRIBUTES2 on a guest_memfd */
+};
+const struct compat_kernel *compat_kernel(void);	/* probed once */
+/* Is a VM of this type entirely the kernel's (it converts in place and
+ * has the type)? */
+bool compat_kernel_owns_type(int kvm_fd, unsigned long type);
+/* The answer to a capability of what the shim supplies (*handled), or
+ * the kernel's own where it has the feature. */
+long compat_kernel_cap(long cap, bool *handled);
+
 /* ---- state (shim.c) ---------------------------------------------------- */
 /* true once the shim decided to emulate; false: pure pass-through (the
  * kernel converts in place itself, or cannot host the emulation). */
@@ -220,18 +238,33 @@ struct compat_piece {
 };
 int  compat_files_convert(const struct compat_piece *p, size_t n,
 			  uint64_t attributes);
-int  compat_set_region2(int vm_fd, void *arg);
 int  compat_fallocate(struct compat_file *f, int mode, off_t off, off_t len);
 void compat_obj_put(struct compat_obj *o);
+
+/* ---- memslots (memslot.c) ---------------------------------------------- */
+struct kvm_userspace_memory_region2;
+/* KVM_SET_USER_MEMORY_REGION2 (v2) or KVM_SET_USER_MEMORY_REGION on a VM
+ * fd, on every kernel generation; called with compat_fd_lock read. */
+int  compat_set_region(int vm_fd, void *arg, bool v2);
+/* The checks of __kvm_set_memory_region() and kvm_gmem_bind(), in their
+ * order, for a slot r of the emulated guest_memfd f (NULL: the descriptor
+ * is none of this VM's, not_gmem is the error) on a VM whose slots are
+ * slots: 0 (size 0: a deletion, the kernel's to check) or -errno. */
+int  compat_memslot_check(const struct compat_slot *slots,
+			  const struct kvm_userspace_memory_region2 *r,
+			  const struct compat_file *f, int not_gmem);
+/* The kernel's slot of an emulated guest_memfd that is going away. */
+void compat_slot_unbind(int vm_fd, uint32_t slot);
 
 /* ---- host mappings (maps.c) -------------------------------------------- */
 extern int compat_nr_maps;	/* atomic: 0 means no tracked mapping */
 void *compat_mmap_file(struct compat_file *f, void *addr, size_t len,
-		       int prot, int flags, off_t off, int app_fd);
+		       int prot, int flags, off_t off);
 int   compat_munmap(void *addr, size_t len);
 void *compat_mmap_other(void *addr, size_t len, int prot, int flags, int fd,
 			off_t off);
-int   compat_mremap_check(void *addr, size_t len);
+/* Does [addr, addr + len) hold any of a tracked mapping? */
+int   compat_maps_overlap(void *addr, size_t len);
 /* [off, end) of every mapping of f: the runs a conversion to_private (or
  * to shared) changes are covered (SIGBUS) or map the file again; or every
  * run follows the attributes (sync, after a refused conversion).  0 or

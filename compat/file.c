@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,7 +41,8 @@ int compat_new_lib_vm(struct gmem_vm **vm, const struct compat_vm_type *t,
 	ret = gmem__compat_vm_create(vm,
 			t->platform ? t->platform
 				    : env_or("GMEM_COMPAT_PLATFORM", "default"),
-			env_or("GMEM_COMPAT_POLICY", "seed"), app_vm_fd);
+			env_or("GMEM_COMPAT_POLICY", "seed"), app_vm_fd,
+			compat_kernel()->gmem);
 	if (!ret && t->phase_from_env &&
 	    !strcmp(env_or("GMEM_COMPAT_PHASE", "pre-finalize"), "finalized"))
 		ret = gmem_vm_finalize(*vm);
@@ -133,6 +135,34 @@ static int vm_of(int vm_fd, struct compat_vm **cvmp, bool *is_new)
 	return 0;
 }
 
+/*
+ * The application's descriptor of an emulated guest_memfd: an O_PATH
+ * descriptor of the memfd.  fstat() gives the file's size and a page as
+ * its block size, as a guest_memfd's does; read(), write() and every other
+ * I/O call fail on it (EBADF; the kernel's guest_memfd has no read or
+ * write: EINVAL), and the shim serves ioctl, mmap and fallocate.  Without
+ * /proc, a plain copy of the memfd.
+ */
+static int app_fd_of_memfd(int lib_fd)
+{
+	char path[32];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", lib_fd);
+	fd = open(path, O_PATH);
+	return fd >= 0 ? fd : fcntl(lib_fd, F_DUPFD, 0);
+}
+
+/* Is vm_fd a KVM VM?  KVM_GET_CLOCK is a VM ioctl that changes nothing
+ * (ENOTTY on /dev/kvm, vCPUs and other files). */
+static bool is_kvm_vm(int vm_fd)
+{
+	struct kvm_clock_data clock;
+
+	memset(&clock, 0, sizeof(clock));
+	return compat_real.ioctl(vm_fd, KVM_GET_CLOCK, &clock) == 0;
+}
+
 static int new_file(struct compat_vm *cvm, const struct kvm_create_guest_memfd *c)
 {
 	struct compat_file *f = calloc(1, sizeof(*f));
@@ -161,7 +191,8 @@ static int new_file(struct compat_vm *cvm, const struct kvm_create_guest_memfd *
 	/* The application gets its own descriptor of the file, as the kernel
 	 * would give it (no close-on-exec); the library keeps its own. */
 	fcntl(f->lib_fd, F_SETFD, FD_CLOEXEC);
-	fd = fcntl(f->lib_fd, F_DUPFD, 0);
+	fd = compat_kernel()->gmem ? fcntl(f->lib_fd, F_DUPFD, 0)
+				   : app_fd_of_memfd(f->lib_fd);
 	ret = fd < 0 ? -errno : compat_fd_set(fd, &f->obj);
 	if (ret) {
 		if (fd >= 0)
@@ -192,10 +223,18 @@ int compat_create_gmem(int vm_fd, void *arg)
 	/* The flags this VM takes are the kernel's answer (6.18: MMAP and
 	 * INIT_SHARED on VMs without private memory); the shim needs both
 	 * itself, whatever the application asks for. */
-	kflags = compat_real.ioctl(vm_fd, KVM_CHECK_EXTENSION,
-				   (void *)(unsigned long)KVM_CAP_GUEST_MEMFD_FLAGS);
-	if (kflags < 0)
-		return -errno;
+	if (!compat_kernel()->gmem) {
+		/* No guest_memfd the shim can use: libgmem's emulated file,
+		 * with the flags 6.18 takes on a VM without private memory. */
+		kflags = APP_FLAGS;
+		if (!compat_fd_get(vm_fd) && !is_kvm_vm(vm_fd))
+			return -ENOTTY;
+	} else {
+		kflags = compat_real.ioctl(vm_fd, KVM_CHECK_EXTENSION,
+				(void *)(unsigned long)KVM_CAP_GUEST_MEMFD_FLAGS);
+		if (kflags < 0)
+			return -errno;
+	}
 	if (((uint64_t)kflags & APP_FLAGS) != APP_FLAGS) {
 		/* A VM the emulation cannot serve (private memory): the
 		 * kernel's own guest_memfd, untracked. */
@@ -416,69 +455,6 @@ int compat_files_convert(const struct compat_piece *p, size_t n,
 	return ret;
 }
 
-/* ---- memslots ------------------------------------------------------------ */
-
-/*
- * The series' kernel checks a guest_memfd binding (kvm_gmem_bind()) with
- * unsigned arithmetic: offset + size past the file's end is EINVAL.  6.18
- * compares them as loff_t, so an offset near INT64_MAX whose sum wraps
- * negative passes, and the slot is bound to nothing.  An offset equal to
- * the file's size fails 6.18's check at the very same step with the same
- * EINVAL, after everything the kernel checks first (flags, alignment,
- * overflow, an overlapping slot's EEXIST), so the kernel still gives every
- * other error in its own order.  Returns the offset to pass on.
- */
-static uint64_t bind_offset(const struct kvm_userspace_memory_region2 *r,
-			    uint64_t file_size)
-{
-	uint64_t off = r->guest_memfd_offset;
-
-	if (!r->memory_size || off % PG || off + r->memory_size < off)
-		return off;		/* the kernel refuses or deletes */
-	if (off > file_size || r->memory_size > file_size - off)
-		return file_size;	/* past the end, as the series says */
-	return off;
-}
-
-/*
- * A memslot on one of the shim's guest_memfds takes the library's own
- * mapping of the file as its userspace address.  The guest faults its
- * pages from the guest_memfd either way (an mmap-able guest_memfd makes
- * the slot guest_memfd-only), but KVM's instruction emulator and
- * kvm_read_guest() go through the userspace address, and the
- * application's mapping has its private pages covered.  Called with
- * compat_fd_lock read.
- */
-int compat_set_region2(int vm_fd, void *arg)
-{
-	struct kvm_userspace_memory_region2 r;
-	struct compat_obj *o;
-	struct compat_file *f = NULL;
-
-	if (!arg)
-		return -EFAULT;
-	memcpy(&r, arg, sizeof(r));
-	o = (r.flags & KVM_MEM_GUEST_MEMFD) ? compat_fd_get((int)r.guest_memfd)
-					    : NULL;
-	if (o && o->kind == COMPAT_GMEM) {
-		f = (struct compat_file *)o;
-		r.guest_memfd_offset = bind_offset(&r, f->size);
-		if (r.guest_memfd_offset < f->size &&
-		    r.memory_size <= f->size - r.guest_memfd_offset)
-			r.userspace_addr = (uint64_t)(uintptr_t)
-				((uint8_t *)gmem__compat_mem(f->g) +
-				 r.guest_memfd_offset);
-	}
-	if (compat_real.ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION2, &r))
-		return -errno;
-	o = compat_fd_get(vm_fd);
-	if (o && o->kind == COMPAT_VM)
-		compat_slot_record((struct compat_vm *)o, r.slot,
-				   r.guest_phys_addr, r.memory_size,
-				   r.guest_memfd_offset, f);
-	return 0;
-}
-
 /* ---- fallocate ------------------------------------------------------------ */
 
 /* Hole punches go through libgmem (attributes kept, vendor state reset);
@@ -487,6 +463,18 @@ int compat_fallocate(struct compat_file *f, int mode, off_t off, off_t len)
 {
 	int ret;
 
+	if (mode != (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE) &&
+	    !compat_kernel()->gmem) {
+		/* vfs_fallocate(), then kvm_gmem_fallocate() and
+		 * kvm_gmem_allocate(): a memfd would grow instead. */
+		if (off < 0 || len <= 0)
+			return -EINVAL;
+		if (mode != FALLOC_FL_KEEP_SIZE)
+			return -EOPNOTSUPP;
+		if (off % PG || len % PG || (uint64_t)off > f->size ||
+		    (uint64_t)len > f->size - (uint64_t)off)
+			return -EINVAL;
+	}
 	if (mode != (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE))
 		return compat_real.fallocate(f->lib_fd, mode, off, len) ? -errno : 0;
 	if (off < 0 || len <= 0)

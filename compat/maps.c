@@ -267,7 +267,7 @@ static void lock_for(uintptr_t a, uint64_t len, struct compat_map **spare)
 }
 
 void *compat_mmap_file(struct compat_file *f, void *addr, size_t len,
-		       int prot, int flags, off_t off, int app_fd)
+		       int prot, int flags, off_t off)
 {
 	struct compat_map *m, *spare = NULL, *dead = NULL;
 	int type = flags & MAP_TYPE, ret;
@@ -294,7 +294,7 @@ void *compat_mmap_file(struct compat_file *f, void *addr, size_t len,
 	else
 		pthread_mutex_lock(&maps_lock);
 	ret = sigbus_init();
-	p = ret ? MAP_FAILED : compat_real.mmap(addr, len, prot, flags, app_fd, off);
+	p = ret ? MAP_FAILED : compat_real.mmap(addr, len, prot, flags, f->lib_fd, off);
 	if (p == MAP_FAILED) {
 		ret = ret ? -ret : errno;
 		free(m);
@@ -367,7 +367,7 @@ int compat_munmap(void *addr, size_t len)
 	return ret;
 }
 
-int compat_mremap_check(void *addr, size_t len)
+int compat_maps_overlap(void *addr, size_t len)
 {
 	uintptr_t a = (uintptr_t)addr, b = a + page_up(len);
 	int hit = 0;

@@ -38,6 +38,7 @@ static int first_munmap(void *a, size_t l);
 static void *first_mremap(void *a, size_t l, size_t n, int f, ...);
 static int first_fallocate(int fd, int m, off_t o, off_t l);
 static int first_close(int fd);
+static int first_madvise(void *a, size_t l, int advice);
 
 struct compat_real compat_real = {
 	.ioctl = first_ioctl,
@@ -46,6 +47,7 @@ struct compat_real compat_real = {
 	.mremap = first_mremap,
 	.fallocate = first_fallocate,
 	.close = first_close,
+	.madvise = first_madvise,
 };
 
 static void *next_sym(const char *name)
@@ -67,6 +69,7 @@ void compat_real_init(void)
 	r.mremap = (void *(*)(void *, size_t, size_t, int, ...))next_sym("mremap");
 	r.fallocate = (int (*)(int, int, off_t, off_t))next_sym("fallocate");
 	r.close = (int (*)(int))next_sym("close");
+	r.madvise = (int (*)(void *, size_t, int))next_sym("madvise");
 	/* Word-sized stores: a racing caller sees a stub or the real one. */
 	__atomic_store_n(&compat_real.ioctl, r.ioctl, __ATOMIC_RELEASE);
 	__atomic_store_n(&compat_real.mmap, r.mmap, __ATOMIC_RELEASE);
@@ -74,6 +77,7 @@ void compat_real_init(void)
 	__atomic_store_n(&compat_real.mremap, r.mremap, __ATOMIC_RELEASE);
 	__atomic_store_n(&compat_real.fallocate, r.fallocate, __ATOMIC_RELEASE);
 	__atomic_store_n(&compat_real.close, r.close, __ATOMIC_RELEASE);
+	__atomic_store_n(&compat_real.madvise, r.madvise, __ATOMIC_RELEASE);
 }
 
 static int first_ioctl(int fd, unsigned long req, ...)
@@ -124,23 +128,25 @@ static int first_close(int fd)
 	return compat_real.close(fd);
 }
 
+static int first_madvise(void *a, size_t l, int advice)
+{
+	compat_real_init();
+	return compat_real.madvise(a, l, advice);
+}
+
 /* ---- emulate or step aside -------------------------------------------- */
 
 static bool active;
 static pthread_once_t active_once = PTHREAD_ONCE_INIT;
 
-/* Step aside when the kernel converts in place itself (the native probe:
- * KVM_SET_MEMORY_ATTRIBUTES2 works on a guest_memfd), when it cannot host
- * the emulation (no mmap-able, shareable guest_memfd), or when told to. */
+/* Step aside when told to.  Every kernel gets what it lacks (kernel.c);
+ * where it converts in place itself, that is only the VM types it does
+ * not have, and the VMs of its own types are left to it. */
 static void decide(void)
 {
 	const char *env = getenv("GMEM_COMPAT");
 
-	if (env && !strcmp(env, "off"))
-		return;
-	if (!gmem_backend_probe("native", NULL))
-		return;
-	active = !gmem_backend_probe("kvm", NULL);
+	active = !env || strcmp(env, "off");
 }
 
 bool compat_active(void)
@@ -207,10 +213,26 @@ static int ioctl_kvm(int fd, unsigned long req, void *arg)
 
 	if (req != KVM_CREATE_GUEST_MEMFD && req != KVM_CHECK_EXTENSION &&
 	    req != KVM_CREATE_VM && req != KVM_GET_DEVICE_ATTR &&
-	    req != KVM_HAS_DEVICE_ATTR)
+	    req != KVM_HAS_DEVICE_ATTR && req != KVM_SET_USER_MEMORY_REGION2)
 		return compat_real.ioctl(fd, req, arg);
 	if (!compat_active())
 		return compat_real.ioctl(fd, req, arg);
+	/* Where the kernel converts in place, its own VMs (and /dev/kvm) get
+	 * its own answers, but for the VM types the shim adds. */
+	if (compat_kernel()->inplace && !compat_fd_get(fd) &&
+	    (req == KVM_CREATE_GUEST_MEMFD || req == KVM_SET_USER_MEMORY_REGION2 ||
+	     (req == KVM_CHECK_EXTENSION && (long)arg != KVM_CAP_VM_TYPES)))
+		return compat_real.ioctl(fd, req, arg);
+	if (req == KVM_SET_USER_MEMORY_REGION2) {
+		/* A VM the shim did not see created, on a kernel without
+		 * REGION2 or without guest_memfd. */
+		if (compat_kernel()->region2 && compat_kernel()->gmem)
+			return compat_real.ioctl(fd, req, arg);
+		pthread_rwlock_rdlock(&compat_fd_lock);
+		r = compat_set_region(fd, arg, true);
+		pthread_rwlock_unlock(&compat_fd_lock);
+		return ret_errno((int)r);
+	}
 	if (req == KVM_CREATE_GUEST_MEMFD)
 		return ret_errno(compat_create_gmem(fd, arg));
 	if (req == KVM_CREATE_VM)
@@ -222,6 +244,8 @@ static int ioctl_kvm(int fd, unsigned long req, void *arg)
 	r = compat_check_extension(fd, (long)arg, &handled);
 	if (!handled)
 		r = compat_vm_type_cap(fd, (long)arg, &handled);
+	if (!handled)
+		r = compat_kernel_cap((long)arg, &handled);
 	if (!handled)
 		return compat_real.ioctl(fd, req, arg);
 	return (int)r;
@@ -250,6 +274,7 @@ static int ioctl_tracked(int fd, const struct compat_obj *seen,
 	switch (req) {
 	case KVM_SET_MEMORY_ATTRIBUTES2:
 	case KVM_SET_USER_MEMORY_REGION2:
+	case KVM_SET_USER_MEMORY_REGION:
 	case KVM_CREATE_VCPU:
 	case KVM_MEMORY_ENCRYPT_OP:
 	case KVM_SET_MEMORY_ATTRIBUTES:
@@ -271,8 +296,10 @@ static int ioctl_tracked(int fd, const struct compat_obj *seen,
 	o = compat_fd_get(fd);
 	if (o && o->kind == COMPAT_GMEM && req == KVM_SET_MEMORY_ATTRIBUTES2)
 		ret = ret_errno(compat_set_attributes((struct compat_file *)o, arg));
-	else if (o && o->kind == COMPAT_VM && req == KVM_SET_USER_MEMORY_REGION2)
-		ret = ret_errno(compat_set_region2(fd, arg));
+	else if (o && o->kind == COMPAT_VM && (req == KVM_SET_USER_MEMORY_REGION2 ||
+					       req == KVM_SET_USER_MEMORY_REGION))
+		ret = ret_errno(compat_set_region(fd, arg,
+					req == KVM_SET_USER_MEMORY_REGION2));
 	else if (o && o->kind == COMPAT_VM && req == KVM_MEMORY_ENCRYPT_OP)
 		ret = encrypt_op((struct compat_vm *)o, fd, arg);
 	else if (o && o->kind == COMPAT_VCPU && req == KVM_MEMORY_ENCRYPT_OP &&
@@ -338,7 +365,7 @@ static void *mmap_tracked(void *addr, size_t len, int prot, int flags,
 	o = compat_fd_get(fd);
 	if (o && o->kind == COMPAT_GMEM)
 		p = compat_mmap_file((struct compat_file *)o, addr, len, prot,
-				     flags, off, fd);
+				     flags, off);
 	else
 		p = compat_mmap_other(addr, len, prot, flags, fd, off);
 	pthread_rwlock_unlock(&compat_fd_lock);
@@ -391,12 +418,26 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 		va_end(ap);
 	}
 	if (__atomic_load_n(&compat_nr_maps, __ATOMIC_ACQUIRE) &&
-	    (compat_mremap_check(old, old_len) ||
-	     ((flags & MREMAP_FIXED) && compat_mremap_check(new_addr, new_len)))) {
+	    (compat_maps_overlap(old, old_len) ||
+	     ((flags & MREMAP_FIXED) && compat_maps_overlap(new_addr, new_len)))) {
 		errno = EINVAL;
 		return MAP_FAILED;
 	}
 	return compat_real.mremap(old, old_len, new_len, flags, new_addr);
+}
+
+/* A guest_memfd has no huge pages to collapse into (kvm_gmem has no THP
+ * support: EINVAL); a memfd under an emulated one would collapse them. */
+EXPORT int madvise(void *addr, size_t len, int advice)
+{
+	if (__builtin_expect(advice != MADV_COLLAPSE ||
+			     !__atomic_load_n(&compat_nr_maps, __ATOMIC_ACQUIRE), 1))
+		return compat_real.madvise(addr, len, advice);
+	if (compat_maps_overlap(addr, len)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return compat_real.madvise(addr, len, advice);
 }
 
 static int fallocate_tracked(int fd, int mode, off_t off, off_t len)

@@ -164,7 +164,8 @@ int compat_vm_lib(struct compat_vm *cvm, int vm_fd)
 /*
  * KVM_CREATE_VM on /dev/kvm.  A type of the table gets a default KVM VM
  * and a tracked fd; any other type is the kernel's business (EINVAL for a
- * type it lacks).  The libgmem VM behind it is made at its first use, so
+ * type it lacks), and so is every type the kernel has itself where it
+ * converts in place (its own VMs need nothing of the shim).  The libgmem VM behind it is made at its first use, so
  * that a bad GMEM_COMPAT_PLATFORM fails the first guest_memfd creation as
  * it always did.
  */
@@ -174,7 +175,7 @@ int compat_create_vm(int kvm_fd, unsigned long type)
 	struct compat_vm *cvm;
 	int fd, ret;
 
-	if (!t) {
+	if (!t || compat_kernel_owns_type(kvm_fd, type)) {
 		fd = compat_real.ioctl(kvm_fd, KVM_CREATE_VM, (void *)type);
 		return fd < 0 ? -errno : fd;
 	}
@@ -282,8 +283,8 @@ void compat_vcpu_free(struct compat_vcpu *v)
 /* ---- memslots ------------------------------------------------------------- */
 
 /*
- * KVM_SET_USER_MEMORY_REGION2 succeeded: remember which guest_memfd (f, or
- * none) backs the slot now.  Called with compat_fd_lock read.
+ * KVM_SET_USER_MEMORY_REGION(2) succeeded: remember the slot and which
+ * guest_memfd (f, or none) backs it now.  Called with compat_fd_lock read.
  */
 void compat_slot_record(struct compat_vm *cvm, uint32_t slot, uint64_t gpa,
 			uint64_t size, uint64_t offset, struct compat_file *f)
@@ -299,7 +300,7 @@ void compat_slot_record(struct compat_vm *cvm, uint32_t slot, uint64_t gpa,
 			break;
 		}
 	}
-	if (f && size && (s = calloc(1, sizeof(*s)))) {
+	if (size && (s = calloc(1, sizeof(*s)))) {
 		s->slot = slot;
 		s->gpa = gpa;
 		s->size = size;
@@ -311,15 +312,20 @@ void compat_slot_record(struct compat_vm *cvm, uint32_t slot, uint64_t gpa,
 	pthread_mutex_unlock(&cvm->lock);
 }
 
-/* The file is going: the kernel unbinds its memslots. */
+/* The file is going: the kernel unbinds its memslots (an emulated file's
+ * slots, the shim removes while the VM's fd is still the VM's). */
 void compat_slots_forget(struct compat_file *f)
 {
 	struct compat_vm *cvm = f->cvm;
 	struct compat_slot **pp = &cvm->slots, *s;
+	bool unbind = !compat_kernel()->gmem &&
+		      compat_fd_get(cvm->fd) == &cvm->obj;
 
 	pthread_mutex_lock(&cvm->lock);
 	while ((s = *pp)) {
 		if (s->f == f) {
+			if (unbind)
+				compat_slot_unbind(cvm->fd, s->slot);
 			*pp = s->next;
 			free(s);
 		} else {
@@ -333,7 +339,7 @@ bool compat_slot_find(struct compat_vm *cvm, uint64_t gpa,
 		      struct compat_file **f, uint64_t *off, uint64_t *left)
 {
 	for (struct compat_slot *s = cvm->slots; s; s = s->next) {
-		if (gpa >= s->gpa && gpa - s->gpa < s->size) {
+		if (s->f && gpa >= s->gpa && gpa - s->gpa < s->size) {
 			*f = s->f;
 			*off = s->offset + (gpa - s->gpa);
 			*left = s->size - (gpa - s->gpa);
@@ -391,7 +397,7 @@ int compat_vm_set_attributes(struct compat_vm *cvm, void *arg)
 			uint64_t next = end;
 
 			for (struct compat_slot *s = cvm->slots; s; s = s->next)
-				if (s->gpa > gpa && s->gpa < next)
+				if (s->f && s->gpa > gpa && s->gpa < next)
 					next = s->gpa;
 			gpa = next;
 			continue;

@@ -18,7 +18,8 @@
  * Run it under libgmem-compat on a kernel without SNP:
  *   LD_PRELOAD=build/libgmem-compat.so GMEM_COMPAT_LOG=/dev/stderr \
  *       build/examples/snp_uapi
- * Without SNP VMs it says so and exits 0.
+ * Without SNP VMs, or without KVM at all (no /dev/kvm), it says so and
+ * exits 0.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +32,7 @@
 #include <unistd.h>
 
 #include "gmem/uapi.h"
+#include "kvm_dev.h"
 #include "snp_cpuid_report.h"
 
 #define PG 4096ULL
@@ -121,9 +123,9 @@ int main(void)
 	uint8_t *host;
 	long types;
 
-	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	kvm = kvm_open_or_say_why("snp_uapi");
 	if (kvm < 0)
-		die("/dev/kvm");
+		return 0;	/* nothing to show without KVM: said why */
 	types = ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
 	if (types <= 0 || !(types & (1L << KVM_X86_SNP_VM))) {
 		printf("snp_uapi: this kernel cannot create KVM_X86_SNP_VM; run it "

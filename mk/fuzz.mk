@@ -28,7 +28,7 @@ FUZZ_SAN     := fuzzer-no-link,address,undefined
 # The sanitized library comes from this Makefile run with these settings.
 FUZZ_LIBDIR  := build-$(subst $(comma),-,$(FUZZ_SAN))
 FUZZ_OUT     ?= build-fuzz
-FUZZ_ALL     := fuzz_api fuzz_cpuid fuzz_sev fuzz_ovmf fuzz_tdx fuzz_follow $(if $(SCN_SRC),fuzz_scenario)
+FUZZ_ALL     := fuzz_api fuzz_cpuid fuzz_sev fuzz_ovmf fuzz_tdx fuzz_follow fuzz_memslot $(if $(SCN_SRC),fuzz_scenario)
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_CFLAGS  := -std=gnu11 $(WARN) -O1 -g -fno-omit-frame-pointer \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -41,6 +41,9 @@ FUZZ_MAXLEN_fuzz_tdx      := 1024
 FUZZ_MAXLEN_fuzz_follow   := 1024
 # The shim's TDX struct checks, compiled into the target.
 FUZZ_EXTRA_fuzz_tdx       := compat/tdx_params.c
+# The shim's memslot rules for its own guest_memfds.
+FUZZ_MAXLEN_fuzz_memslot  := 1024
+FUZZ_EXTRA_fuzz_memslot   := compat/memslot_check.c
 # The shim's CPUID policy of the SEV-SNP launch (compat/sev_cpuid.c).
 FUZZ_MAXLEN_fuzz_sev      := 4096
 FUZZ_EXTRA_fuzz_sev       := $(FUZZ_LIBDIR)/obj/compat/sev_cpuid.o
@@ -65,7 +68,8 @@ fuzz-lib:
 		$(if $(filter fuzz_scenario,$(FUZZ_TARGETS)),$(FUZZ_EXTRA_fuzz_scenario)) \
 		$(if $(filter fuzz_sev,$(FUZZ_TARGETS)),$(FUZZ_EXTRA_fuzz_sev))
 
-$(FUZZ_OUT)/bin/%: fuzz/%.c fuzz/fuzz.h tests/invariants.h compat/tdx_params.c compat/tdx_params.h fuzz-lib
+$(FUZZ_OUT)/bin/%: fuzz/%.c fuzz/fuzz.h tests/invariants.h compat/tdx_params.c compat/tdx_params.h \
+		compat/memslot_check.c compat/compat.h fuzz-lib
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_EXTRA_$*) \
 		$(FUZZ_LIBDIR)/libgmem.a $(CRYPTO_LIBS) -lpthread -lm
@@ -89,6 +93,7 @@ fuzz: fuzz-build
 				fuzz_tdx) echo $(FUZZ_MAXLEN_fuzz_tdx);; \
 				fuzz_sev) echo $(FUZZ_MAXLEN_fuzz_sev);; \
 				fuzz_follow) echo $(FUZZ_MAXLEN_fuzz_follow);; \
+				fuzz_memslot) echo $(FUZZ_MAXLEN_fuzz_memslot);; \
 				*) echo $(FUZZ_MAXLEN_fuzz_scenario);; esac) \
 			-artifact_prefix=$(FUZZ_OUT)/artifacts/$$t- \
 			$(FUZZ_OUT)/corpus/$$t fuzz/corpus/$$t \
@@ -129,6 +134,7 @@ fuzz-coverage:
 			$(FUZZ_COVFLAGS) -o $(FUZZ_COVDIR)/bin/$$t fuzz/$$t.c \
 			$$([ $$t = fuzz_scenario ] && echo $(FUZZ_COV_SCN)) \
 			$$([ $$t = fuzz_tdx ] && echo $(FUZZ_EXTRA_fuzz_tdx)) \
+			$$([ $$t = fuzz_memslot ] && echo $(FUZZ_EXTRA_fuzz_memslot)) \
 			$(FUZZ_COVDIR)/libgmem.a $(CRYPTO_LIBS) -lpthread -lm; \
 		mkdir -p $(FUZZ_OUT)/corpus/$$t; \
 		LLVM_PROFILE_FILE=$(FUZZ_COVDIR)/prof/$$t.profraw \

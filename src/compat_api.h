@@ -23,10 +23,12 @@
 #include "follow.h"
 
 /* A kvm-backend VM on the application's KVM VM app_vm_fd (duplicated, so
- * the KVM VM lives as long as the library's files on it); app_vm_fd < 0: a
- * VM that only answers capability and policy queries.  0 or -errno. */
+ * the KVM VM lives as long as the library's files on it), or, where the
+ * kernel has no guest_memfd the shim can use (!kernel_gmem), an emulated
+ * one whose files are memfds; app_vm_fd < 0: a VM that only answers
+ * capability and policy queries.  0 or -errno. */
 int gmem__compat_vm_create(struct gmem_vm **vm, const char *platform,
-			   const char *policy, int app_vm_fd);
+			   const char *policy, int app_vm_fd, bool kernel_gmem);
 /* The library's own descriptor of g's guest_memfd, or -EFAULT. */
 int gmem__compat_fd(const struct gmem *g);
 /* The library's own mapping of all of g (never covered), or NULL. */

@@ -2,7 +2,8 @@
 /*
  * Entry points for libgmem-compat (compat/): a VM of the kvm backend built
  * on a KVM VM the application already created, instead of one the library
- * opens itself.  gmem_create() on such a VM issues KVM_CREATE_GUEST_MEMFD
+ * opens itself (or of the emulated backend, where the kernel has no
+ * guest_memfd the shim can use).  gmem_create() on such a VM issues KVM_CREATE_GUEST_MEMFD
  * (MMAP | INIT_SHARED) on the application's VM, so the guest_memfd can be
  * bound to the application's memslots and run by its vCPUs, while the
  * library enforces attributes and content modes as on any kvm-backend gmem.
@@ -21,7 +22,7 @@
 #include "policy.h"
 
 int gmem__compat_vm_create(struct gmem_vm **vmp, const char *platform,
-			   const char *policy, int app_vm_fd)
+			   const char *policy, int app_vm_fd, bool kernel_gmem)
 {
 	struct gmem_vm *vm;
 	int ret, vm_fd = -1;
@@ -32,6 +33,15 @@ int gmem__compat_vm_create(struct gmem_vm **vmp, const char *platform,
 	ret = gmem__vm_alloc(&vm, platform, policy);
 	if (ret)
 		return ret;
+	if (!kernel_gmem) {
+		/* The shim binds the memfds to the application's memslots as
+		 * plain userspace memory (compat/memslot.c). */
+		vm->backend = &gmem__backend_emulated;
+		if (vm->plat->vm_init && (ret = vm->plat->vm_init(vm)))
+			goto err;
+		*vmp = vm;
+		return 0;
+	}
 	vm->backend = &gmem__backend_kvm;
 	/* A duplicate of the application's VM fd keeps the KVM VM alive as
 	 * long as the library has files on it, as each guest_memfd does in

@@ -12,8 +12,12 @@
  * few operations, the guest's view of encrypted pages too.
  *
  * GMEM_SEED=n replays a run (the seed is printed first); GMEM_MODEL_OPS=n
- * sets the operations per platform x policy x backend (default 6000:
- * 180,000 in all; 300 under ThreadSanitizer).  40 pages, so that a range
+ * sets the operations per platform x policy x backend.  By default the
+ * runs are 6000 operations each (300 under ThreadSanitizer), 180,000 in
+ * all; where the host lacks a backend (kvm: no /dev/kvm, or no
+ * KVM_CAP_GUEST_MEMFD) its runs are SKIP points with the reason and the
+ * other backends' runs are longer by its share, so that the points and
+ * the total are the same on every host.  40 pages, so that a range
  * may span 128 KiB (where host views move page tables instead of
  * remapping).
  *
@@ -657,10 +661,34 @@ static uint64_t run(const char *be, const char *plat, const char *pol,
 	return done;
 }
 
+/* How many of core_backends this host has. */
+static uint64_t usable_backends(void)
+{
+	uint64_t n = 0;
+
+	for (int b = 0; core_backends[b]; b++)
+		n += !gmem_backend_probe(core_backends[b], NULL);
+	return n;
+}
+
+/* One SKIP point per run of a backend this host lacks, so that the plan
+ * is the same on every host. */
+static void skip_backend(const char *be)
+{
+	const char *why = NULL;
+	int ret = gmem_backend_probe(be, &why);
+
+	for (int pol = 0; core_policies[pol]; pol++)
+		for (int p = 0; core_platforms[p]; p++)
+			ok(1, "%s: %s/%s # SKIP %s", be, core_platforms[p],
+			   core_policies[pol], why ? why : strerror(-ret));
+}
+
 int main(void)
 {
 	const char *s = getenv("GMEM_SEED"), *n = getenv("GMEM_MODEL_OPS");
 	uint64_t seed = s && *s ? strtoull(s, NULL, 0) : 0, ops, total = 0;
+	uint64_t nbackends = 0, usable = usable_backends();
 	char buf[32];
 
 	if (!seed) {
@@ -670,7 +698,14 @@ int main(void)
 		seed = ((uint64_t)ts.tv_sec * 1000000007ULL) ^ (uint64_t)ts.tv_nsec ^
 		       ((uint64_t)getpid() << 40);
 	}
-	ops = n && *n ? strtoull(n, NULL, 0) : DEFAULT_OPS;
+	while (core_backends[nbackends])
+		nbackends++;
+	/* The default length is per host, not per backend: the backends
+	 * present share the operations of those absent. */
+	if (n && *n)
+		ops = strtoull(n, NULL, 0);
+	else
+		ops = DEFAULT_OPS * nbackends / (usable ? usable : 1);
 	plan_lazy();
 	diag("GMEM_SEED=%llu GMEM_MODEL_OPS=%llu", (unsigned long long)seed,
 	     (unsigned long long)ops);
@@ -679,16 +714,19 @@ int main(void)
 	setenv("GMEM_SCRAMBLE_SEED", buf, 1);
 	core_sigbus_install();
 	for (int b = 0; core_backends[b]; b++) {
-		if (!core_use_backend(core_backends[b]))
+		if (!core_use_backend(core_backends[b])) {
+			skip_backend(core_backends[b]);
 			continue;
+		}
 		for (int pol = 0; core_policies[pol]; pol++)
 			for (int p = 0; core_platforms[p]; p++)
 				total += run(core_backends[b], core_platforms[p],
 					     core_policies[pol],
 					     seed + (uint64_t)(b * 100 + pol * 10 + p), ops);
 	}
-	/* The default run is at least 10^5 operations; GMEM_MODEL_OPS (a
-	 * replay, valgrind) and ThreadSanitizer choose their own length. */
+	/* The default run is at least 10^5 operations on every host;
+	 * GMEM_MODEL_OPS (a replay, valgrind) and ThreadSanitizer choose
+	 * their own length. */
 	if (!CORE_TSAN && !(n && *n))
 		ok(total >= 100000, "%llu operations in all (at least 100000)",
 		   (unsigned long long)total);

@@ -5,8 +5,8 @@
 # launch digest (GMEM_COMPAT_LOG, "snp launch digest: ..."); it must equal
 # `gmemctl measure snp` for the same firmware, vCPU count and CPU model.
 # QEMU is stopped once the digest is logged (this nested KVM cannot run
-# OVMF past its first instructions anyway).  SKIP without QEMU 9.1+, OVMF
-# or /dev/kvm, and under sanitizers.
+# OVMF past its first instructions anyway).  SKIP without KVM (no
+# /dev/kvm, or not KVM), QEMU 9.1+ or OVMF, and under sanitizers.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
@@ -17,13 +17,13 @@ qemu=$(command -v qemu-system-x86_64)
 apt="apt-get install -y -t bookworm-backports qemu-system-x86 ovmf"
 
 . "$(dirname "$0")/tap.sh"
+require_kvm
 [ -n "$qemu" ] || skip_all "qemu-system-x86_64 missing ($apt)"
 ver=$("$qemu" --version | sed -n 's/.*version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p;q')
 set -- $ver
 [ "${1:-0}" -gt 9 ] || { [ "${1:-0}" -eq 9 ] && [ "${2:-0}" -ge 1 ]; } ||
 	skip_all "QEMU ${1:-?}.${2:-?} predates SEV-SNP with guest_memfd (9.1; $apt)"
 [ -r "$ovmf" ] || skip_all "$ovmf missing ($apt)"
-[ -w /dev/kvm ] || skip_all "/dev/kvm not usable"
 [ -z "${GMEM_SANFLAGS:-}" ] ||
 	skip_all "QEMU does not run with a sanitized shim preloaded ($GMEM_SANFLAGS)"
 

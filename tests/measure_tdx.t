@@ -5,7 +5,8 @@
 # libgmem-compat.so, whose log ends with the TD's MRTD (GMEM_COMPAT_LOG,
 # "tdx: MRTD ..."); it must equal `gmemctl measure tdx` for the same image:
 # the synthetic TDVF of tests/tdx_measure and Debian's OVMF.fd.  SKIP when
-# <gmem/uapi.h> has no TDX launch uAPI, without /dev/kvm, under sanitizers.
+# <gmem/uapi.h> has no TDX launch uAPI, without KVM (no /dev/kvm, or not
+# KVM), under sanitizers.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${GMEM_BUILD:-$top/build}
@@ -14,7 +15,7 @@ trap 'rm -rf "$tmp"' EXIT
 ovmf=/usr/share/ovmf/OVMF.fd
 
 . "$(dirname "$0")/tap.sh"
-[ -w /dev/kvm ] || skip_all "/dev/kvm not usable"
+require_kvm
 [ -z "${GMEM_SANFLAGS:-}" ] ||
 	skip_all "the launcher does not run with a sanitized shim preloaded ($GMEM_SANFLAGS)"
 ${GMEM_CC:-cc} -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I"$top/include" \

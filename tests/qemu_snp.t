@@ -23,7 +23,7 @@ apt="apt-get install -y -t bookworm-backports qemu-system-x86 ovmf (with bookwor
 
 . "$(dirname "$0")/tap.sh"
 
-[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip_all "/dev/kvm is not available"
+require_kvm
 command -v "$qemu" >/dev/null 2>&1 || skip_all "no $qemu: $apt"
 ver=$("$qemu" --version | sed -n '1s/.*version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
 set -- $ver
@@ -174,6 +174,21 @@ for cpu in $cpus; do
 	t $? "-cpu $cpu -smp 2: the digest is the one gmemctl measure predicts ($(echo "$got" | cut -c1-16)...)"
 	[ -n "$got" ] && [ "$got" = "$want" ] || { echo "# want $want"; launch_errors "m-$cpu" | sed 's/^/# /'; }
 done
+# 1 and 8 vCPUs, and the shim's own guest_memfd (GMEM_COMPAT_GMEM=emulated:
+# the path of every kernel without an mmap-able guest_memfd) giving the same
+# digest as the kernel's where this kernel has one.
+for v in 1 8; do
+	CPU="-cpu EPYC-v4" run v$v $v 256M
+	want=$("$gmemctl" measure snp --ovmf "$ovmf" --vcpus $v --vcpu-type EPYC-v4 2>&1)
+	got=$(digest "v$v")
+	[ -n "$got" ] && [ "$got" = "$want" ]
+	t $? "-cpu EPYC-v4 -smp $v: the digest is the one gmemctl measure predicts ($(echo "$got" | cut -c1-16)...)"
+	[ -n "$got" ] && [ "$got" = "$want" ] || { echo "# want $want"; launch_errors "v$v" | sed 's/^/# /'; }
+done
+CPU="-cpu EPYC-v4" run e2 2 256M GMEM_COMPAT_GMEM=emulated
+check_launch e2 "2 vCPUs on the shim's own guest_memfd (GMEM_COMPAT_GMEM=emulated)"
+[ -n "$(digest e2)" ] && [ "$(digest e2)" = "$(digest m-EPYC-v4)" ]
+t $? "and its digest is the kernel path's ($(digest e2 | cut -c1-16)...)"
 
 if [ -n "$quick" ]; then
 	echo "# QEMU: $("$qemu" --version | head -1); cbitpos $cbit"

@@ -98,6 +98,11 @@ _Static_assert(sizeof(struct kvm_create_guest_memfd) == 64,
 #define GUEST_MEMFD_FLAG_INIT_SHARED (1ULL << 1)	/* 6.18 */
 #endif
 
+/* ---- host mappings ------------------------------------------------------ */
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25			/* 6.1 */
+#endif
+
 /* ---- memslots with a guest_memfd --------------------------------------- */
 #ifndef KVM_SET_USER_MEMORY_REGION2
 struct kvm_userspace_memory_region2 {

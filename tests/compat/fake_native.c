@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A pretend kernel with in-place conversion, for tests/compat.t: preloaded
- * after libgmem-compat, it accepts every KVM_SET_MEMORY_ATTRIBUTES2 and
- * passes every other ioctl on.  The shim's probe then finds the feature
- * "native" and must step aside completely: the capabilities it would
- * answer reach the real kernel (which says 0).
+ * after libgmem-compat, it has guest_memfd (KVM_CAP_GUEST_MEMFD 1, flags
+ * MMAP | INIT_SHARED, KVM_CREATE_GUEST_MEMFD giving a memfd of the size
+ * asked) and accepts every KVM_SET_MEMORY_ATTRIBUTES2, whatever the real
+ * kernel has, and passes every other ioctl on.  The shim's probe then
+ * finds the feature "native" and must step aside completely: the
+ * capabilities it would answer reach the real kernel (which says 0).
  */
 #include <dlfcn.h>
 #include <stdarg.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "gmem/uapi.h"
 
@@ -22,6 +26,20 @@ int ioctl(int fd, unsigned long req, ...)
 	va_end(ap);
 	if (req == KVM_SET_MEMORY_ATTRIBUTES2)
 		return 0;
+	if (req == KVM_CHECK_EXTENSION && (long)arg == KVM_CAP_GUEST_MEMFD)
+		return 1;
+	if (req == KVM_CHECK_EXTENSION && (long)arg == KVM_CAP_GUEST_MEMFD_FLAGS)
+		return GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED;
+	if (req == KVM_CREATE_GUEST_MEMFD) {
+		const struct kvm_create_guest_memfd *c = arg;
+		int gfd = memfd_create("fake-gmem", 0);
+
+		if (gfd >= 0 && ftruncate(gfd, (off_t)c->size)) {
+			close(gfd);
+			return -1;
+		}
+		return gfd;
+	}
 	next = (int (*)(int, unsigned long, ...))dlsym(RTLD_NEXT, "ioctl");
 	return next ? next(fd, req, arg) : -1;
 }

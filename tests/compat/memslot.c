@@ -11,6 +11,18 @@
 
 #define SIZE (4 * PG)
 
+static int set_region_flags(int vm_fd, uint32_t slot, uint32_t flags,
+			    uint64_t gpa, uint64_t size, int gfd, uint64_t off)
+{
+	struct kvm_userspace_memory_region2 r = {
+		.slot = slot, .flags = flags,
+		.guest_phys_addr = gpa, .memory_size = size,
+		.guest_memfd = (uint32_t)gfd, .guest_memfd_offset = off,
+	};
+
+	return ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION2, &r) ? errno : 0;
+}
+
 static int set_region(int vm_fd, uint32_t slot, uint64_t gpa, uint64_t size,
 		      int gfd, uint64_t off)
 {
@@ -66,6 +78,44 @@ int main(void)
 	   e ? ename(e) : "success");
 	e = set_region(k.vm_fd, 4, 3ULL << 32, SIZE, fd, 0);
 	ok(!e, "the whole file binds (got %s)", e ? ename(e) : "success");
+
+	/* kvm_gmem_bind() and __kvm_set_memory_region(), after the range. */
+	e = set_region(k.vm_fd, 5, 5ULL << 32, PG, fd, PG);
+	ok(e == EINVAL, "a page another slot is bound to: EINVAL (got %s)",
+	   e ? ename(e) : "success");
+	e = set_region(k.vm_fd, 4, 6ULL << 32, SIZE, fd, 0);
+	ok(e == EINVAL, "a guest_memfd slot cannot be moved, only deleted: EINVAL (got %s)",
+	   e ? ename(e) : "success");
+	e = set_region_flags(k.vm_fd, 5, KVM_MEM_GUEST_MEMFD | KVM_MEM_LOG_DIRTY_PAGES,
+			     5ULL << 32, PG, fd, 0);
+	ok(e == EINVAL, "GUEST_MEMFD with LOG_DIRTY_PAGES: EINVAL (got %s)",
+	   e ? ename(e) : "success");
+	e = set_region_flags(k.vm_fd, 5, KVM_MEM_GUEST_MEMFD | KVM_MEM_READONLY,
+			     5ULL << 32, PG, fd, 0);
+	ok(e == EINVAL, "GUEST_MEMFD with READONLY: EINVAL (got %s)",
+	   e ? ename(e) : "success");
+	{
+		int other_vm = ioctl(k.kvm_fd, KVM_CREATE_VM, 0UL);
+		int other = gmem_create_fd(other_vm, SIZE, GUEST_MEMFD_FLAG_MMAP);
+		int devnull = open("/dev/null", O_RDWR);
+
+		e = set_region(k.vm_fd, 5, 5ULL << 32, PG, other, 0);
+		ok(e == EINVAL, "a guest_memfd of another VM: EINVAL (got %s)",
+		   e ? ename(e) : "success");
+		e = set_region(k.vm_fd, 5, 5ULL << 32, PG, devnull, 0);
+		ok(e == EINVAL, "a file that is not a guest_memfd: EINVAL (got %s)",
+		   e ? ename(e) : "success");
+		close(devnull);
+		e = set_region(k.vm_fd, 5, 5ULL << 32, PG, devnull, 0);
+		ok(e == EBADF, "a closed descriptor: EBADF (got %s)",
+		   e ? ename(e) : "success");
+		close(other);
+		close(other_vm);
+	}
+	e = set_region(k.vm_fd, 4, 3ULL << 32, 0, fd, 0);
+	ok(!e, "the slot is deleted (got %s)", e ? ename(e) : "success");
+	e = set_region(k.vm_fd, 5, 5ULL << 32, PG, fd, PG);
+	ok(!e, "and its pages bind again (got %s)", e ? ename(e) : "success");
 
 	close(fd);
 	close(k.vm_fd);

@@ -5,6 +5,8 @@
  * stays private and comes back as zeros; the kernel's fallocate rules
  * (alignment, KEEP_SIZE, ranges past the end) hold.
  */
+#include <sys/stat.h>
+
 #include "uapi_test.h"
 
 #define NPAGES 8
@@ -57,6 +59,37 @@ int main(void)
 	e = fa(fd, FALLOC_FL_KEEP_SIZE, 4 * PG, 2 * PG);
 	ok(!e && peek(p + 4 * PG) == 0x11, "allocation (KEEP_SIZE) changes nothing (%s)",
 	   e ? ename(e) : "ok");
+	/* kvm_gmem_fallocate(): the file never grows. */
+	e = fa(fd, 0, 0, PG);
+	ok(e == EOPNOTSUPP, "allocation without KEEP_SIZE: EOPNOTSUPP (%s)", ename(e));
+	e = fa(fd, FALLOC_FL_KEEP_SIZE, SIZE, PG);
+	ok(e == EINVAL, "allocation at the end: EINVAL (%s)", ename(e));
+	e = fa(fd, FALLOC_FL_KEEP_SIZE, SIZE - PG, 2 * PG);
+	ok(e == EINVAL, "allocation past the end: EINVAL (%s)", ename(e));
+	e = fa(fd, FALLOC_FL_KEEP_SIZE, PG - 1, PG);
+	ok(e == EINVAL, "unaligned allocation: EINVAL (%s)", ename(e));
+	e = fa(fd, FALLOC_FL_KEEP_SIZE | FALLOC_FL_ZERO_RANGE, 0, PG);
+	ok(e == EOPNOTSUPP, "ZERO_RANGE: EOPNOTSUPP (%s)", ename(e));
+	e = fa(fd, PUNCH, SIZE + PG, PG);
+	ok(!e, "a punch after the end does nothing (%s)", e ? ename(e) : "ok");
+	{
+		struct stat st;
+		char b[8], path[32], link[64] = "";
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		if (readlink(path, link, sizeof(link) - 1) < 0)
+			strcpy(link, "?");
+		diag("the guest_memfd is %s", link);
+
+		ok(!fstat(fd, &st) && st.st_size == (off_t)SIZE && st.st_blksize == (blksize_t)PG,
+		   "fstat: the file's size, a page as block size");
+		ok(read(fd, b, sizeof(b)) < 0 && write(fd, b, sizeof(b)) < 0 &&
+		   pread(fd, b, sizeof(b), 0) < 0 && pwrite(fd, b, sizeof(b), 0) < 0,
+		   "read, write, pread and pwrite fail");
+		ok(madvise(p, SIZE, MADV_COLLAPSE) < 0 && errno == EINVAL,
+		   "MADV_COLLAPSE of a mapping: EINVAL (no huge pages)");
+		ok(fstat(fd, &st) == 0 && st.st_size == (off_t)SIZE, "and the size is still the same");
+	}
 	set_attrs(fd, 5 * PG, PG, PRIVATE, F_PRESERVE);
 	e = fa(fd, PUNCH, 0, SIZE);
 	ok(!e && peek(p + 5 * PG) < 0 && peek(p + 4 * PG) == 0,

@@ -245,7 +245,9 @@ static inline long require_sw_protected(int kvm)
 	long types = ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
 	int listed = types > 0 && (types & (1L << KVM_X86_SW_PROTECTED_VM));
 
-	ok(listed, "KVM_CAP_VM_TYPES lists KVM_X86_SW_PROTECTED_VM (%#lx)", types);
+	/* The mask itself differs where the shim adds VM types: not printed,
+	 * so that transcripts compare equal across kernels. */
+	ok(listed, "KVM_CAP_VM_TYPES lists KVM_X86_SW_PROTECTED_VM");
 	if (!listed)
 		done();
 	return types;

@@ -16,6 +16,7 @@
 struct kvm_facts {
 	int open_errno;		/* 0 if /dev/kvm opened */
 	int api;
+	int api_errno;		/* KVM_GET_API_VERSION failed: not KVM */
 	long cap_guest_memfd, cap_gmem_flags, cap_mem_attrs, cap_vm_types;
 	unsigned vm_types_created;	/* bit t: KVM_CREATE_VM(t) worked */
 	long gmem_flags_accepted;	/* guest_memfd flag bits tried one by one */
@@ -23,7 +24,51 @@ struct kvm_facts {
 					 * some VM type, else its first errno */
 	unsigned attrs2_types;		/* bit t: it worked on a VM of type t */
 	long cap_gmem_attrs;		/* 250 on the first such VM (v8) */
+	unsigned gmem_types;		/* bit t: a guest_memfd of a VM of type t */
+	long cap_user_memory2;		/* KVM_CAP_USER_MEMORY2 on /dev/kvm */
 };
+
+/*
+ * The kernel generations of docs/compat.md, from what was tried, and what
+ * libgmem-compat supplies on each (compat/kernel.c decides the same way).
+ */
+enum generation { GEN_NO_KVM, GEN_NONE, GEN_PRIVATE_ONLY, GEN_MMAP, GEN_INPLACE };
+
+static const struct {
+	const char *name, *supplies;
+} generations[] = {
+	[GEN_NO_KVM] = { "no-kvm", "nothing: no /dev/kvm, no uAPI program runs" },
+	[GEN_NONE] = { "no-guest_memfd",
+		"guest_memfd (memfds bound as plain memslots), in-place conversion" },
+	[GEN_PRIVATE_ONLY] = { "private-only-guest_memfd",
+		"guest_memfd (memfds bound as plain memslots), in-place conversion" },
+	[GEN_MMAP] = { "mmap-able-guest_memfd",
+		"in-place conversion on the kernel's guest_memfd" },
+	[GEN_INPLACE] = { "in-place-conversion",
+		"nothing for the kernel's own VM types" },
+};
+
+static enum generation generation(const struct kvm_facts *k)
+{
+	const long both = GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED;
+
+	if (k->open_errno)
+		return GEN_NO_KVM;
+	if (!k->attrs2_errno)
+		return GEN_INPLACE;
+	if ((k->gmem_flags_accepted & both) == both)
+		return GEN_MMAP;
+	return k->gmem_types ? GEN_PRIVATE_ONLY : GEN_NONE;
+}
+
+/* The VM types of libgmem-compat's table (docs/compat.md) the kernel
+ * lacks: bit t. */
+static unsigned types_added(const struct kvm_facts *k)
+{
+	const unsigned table = 1U << 0 | 1U << 1 | 1U << 4 | 1U << 5;
+
+	return k->open_errno ? 0 : table & ~(unsigned)(k->cap_vm_types > 0 ? k->cap_vm_types : 1);
+}
 
 static const char *const vm_type_names[] = {
 	"default", "sw_protected", "sev", "sev_es", "snp", "tdx",
@@ -55,7 +100,7 @@ static void try_gmem_flags(int vm, struct kvm_facts *k)
 /* The in-place conversion ioctl on a guest_memfd of a VM of type t: errno,
  * or 0 when it converted.  The series accepts it only where the VM type
  * has private memory (v8: EINVAL on a default VM), on a shared page. */
-static int try_attrs2(int vm)
+static int try_attrs2(int vm, bool *created)
 {
 	struct kvm_memory_attributes2 a = {
 		.size = 4096, .attributes = KVM_MEMORY_ATTRIBUTE_PRIVATE,
@@ -70,6 +115,7 @@ static int try_attrs2(int vm)
 		cg.flags = 0;
 		fd = ioctl(vm, KVM_CREATE_GUEST_MEMFD, &cg);
 	}
+	*created = fd >= 0;
 	if (fd < 0)
 		return errno;
 	e = ioctl(fd, KVM_SET_MEMORY_ATTRIBUTES2, &a) ? errno : 0;
@@ -87,16 +133,22 @@ static void kvm_facts(struct kvm_facts *k)
 		return;
 	}
 	k->api = ioctl(fd, KVM_GET_API_VERSION, 0);
+	if (k->api < 0)
+		k->api_errno = errno;
 	k->cap_vm_types = check_ext(fd, KVM_CAP_VM_TYPES);
+	k->cap_user_memory2 = check_ext(fd, KVM_CAP_USER_MEMORY2);
 	k->attrs2_errno = ENODEV;
 	for (unsigned long t = 0; t < NR_VM_TYPES; t++) {
+		bool created;
 		int e;
 
 		vm = ioctl(fd, KVM_CREATE_VM, t);
 		if (vm < 0)
 			continue;
 		k->vm_types_created |= 1U << t;
-		e = try_attrs2(vm);
+		e = try_attrs2(vm, &created);
+		if (created)
+			k->gmem_types |= 1U << t;
 		if (!e) {
 			if (!k->attrs2_types)
 				k->cap_gmem_attrs =
@@ -122,6 +174,26 @@ static void kvm_facts(struct kvm_facts *k)
 	close(fd);
 }
 
+static void print_generation(const struct kvm_facts *k)
+{
+	enum generation g = generation(k);
+	unsigned added = types_added(k);
+
+	printf("generation  %s\n", generations[g].name);
+	printf("libgmem-compat supplies %s", generations[g].supplies);
+	if (g == GEN_NONE || g == GEN_PRIVATE_ONLY) {
+		if (k->cap_user_memory2 <= 0)
+			printf(", KVM_SET_USER_MEMORY_REGION2 (as KVM_SET_USER_MEMORY_REGION)");
+	}
+	if (g != GEN_NO_KVM && added) {
+		printf(", VM types");
+		for (int t = 0; t < NR_VM_TYPES; t++)
+			if (added & (1U << t))
+				printf(" %d (%s)", t, vm_type_names[t]);
+	}
+	printf("\n");
+}
+
 static void print_text(const struct utsname *u, const struct kvm_facts *k,
 		       const char *def, int def_ret)
 {
@@ -130,6 +202,9 @@ static void print_text(const struct utsname *u, const struct kvm_facts *k,
 	printf("kernel      %s %s\n", u->release, u->machine);
 	if (k->open_errno) {
 		printf("/dev/kvm    unavailable: %s\n", strerror(k->open_errno));
+	} else if (k->api_errno) {
+		printf("/dev/kvm    not KVM: KVM_GET_API_VERSION: %s\n",
+		       strerror(k->api_errno));
 	} else {
 		printf("/dev/kvm    API %d, KVM_CAP_VM_TYPES 0x%lx\n", k->api,
 		       k->cap_vm_types > 0 ? k->cap_vm_types : 0);
@@ -156,6 +231,7 @@ static void print_text(const struct utsname *u, const struct kvm_facts *k,
 		printf("  KVM_CAP_MEMORY_ATTRIBUTES  0x%lx\n",
 		       k->cap_mem_attrs > 0 ? k->cap_mem_attrs : 0);
 	}
+	print_generation(k);
 	printf("backends\n");
 	for (; *b; b++) {
 		const char *why = NULL;
@@ -192,7 +268,8 @@ static void print_json(const struct utsname *u, const struct kvm_facts *k,
 		       k->cap_gmem_attrs > 0 ? k->cap_gmem_attrs : 0);
 	else
 		printf(",\"errno\":%d", k->open_errno);
-	printf("},\"backends\":[");
+	printf("},\"generation\":\"%s\",\"compat_vm_types_added\":%u,\"backends\":[",
+	       generations[generation(k)].name, types_added(k));
 	for (int i = 0; b[i]; i++) {
 		const char *why = NULL;
 		int r = gmem_backend_probe(b[i], &why);
