@@ -404,7 +404,7 @@ for my $entry (@kernels) {
 	my ($k, $why) = kernel_of($image);
 	if (!$k) {
 		for my $p (@want) { $n++; print "ok $n # SKIP $label $p: $why\n"; }
-		push @table, [ $name, '-', map { 'SKIP' } @want ];
+		push @table, [ $name, '-', (map { 'SKIP' } @want), '-' ];
 		diag("$name: $why");
 		next;
 	}
@@ -430,11 +430,11 @@ for my $entry (@kernels) {
 		diag("$name: the guest did not power off; the console's last lines:",
 		     map { "  $_" } @$lines[ (@$lines > 15 ? @$lines - 15 : 0) .. $#$lines ]);
 	}
-	push @table, \@row;
+	push @table, [ @row, "$secs s" ];
 }
 
 # The summary: kernel x part.
-my @head = ('kernel', 'uname -r', @want);
+my @head = ('kernel', 'uname -r', @want, 'time');
 my @w = map { length } @head;
 for my $row (@table) { $w[$_] = length $row->[$_] > $w[$_] ? length $row->[$_] : $w[$_] for 0 .. $#$row; }
 diag('', 'the kernel matrix:');
