@@ -104,13 +104,15 @@ sub run { my ($cmd) = @_; my $out = `$cmd 2>&1`; return ($? >> 8, $out); }
 
 # ---- a kernel from a Debian package -----------------------------------
 # Natural order of package names: linux-image-6.1.0-9 before ...-10.
-sub natural { my ($a, $b) = @_; my @a = split /(\d+)/, $a; my @b = split /(\d+)/, $b;
-	while (@a && @b) {
-		my ($x, $y) = (shift @a, shift @b);
+sub natural {
+	my @l = split /(\d+)/, $_[0];
+	my @r = split /(\d+)/, $_[1];
+	while (@l && @r) {
+		my ($x, $y) = (shift @l, shift @r);
 		my $c = ($x =~ /^\d+$/ && $y =~ /^\d+$/) ? $x <=> $y : $x cmp $y;
 		return $c if $c;
 	}
-	return @a <=> @b;
+	return @l <=> @r;
 }
 
 # The module files of an unpacked kernel: name (with '_') -> path.
@@ -364,7 +366,8 @@ sub judge {
 		my $why = !$r->{kver} ? 'the kernel did not reach /init' :
 			  $r->{noroot} ? $r->{noroot} :
 			  exists $r->{out}{$part} ? 'did not finish (the boot timed out)' : 'did not run';
-		return ('not ok', $why, 'no run', @o[ (@o > 20 ? @o - 20 : 0) .. $#o ]);
+		return ('not ok', $why, exists $r->{out}{$part} ? 'timeout' : 'no run',
+			@o[ (@o > 20 ? @o - 20 : 0) .. $#o ]);
 	}
 	my $t = "$r->{secs}{$part} s";
 	if ($rc == 124 || $rc == 137) {
