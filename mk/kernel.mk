@@ -53,11 +53,12 @@ KERNEL_RUN ?= \
 
 # libgmem-compat inside the series kernel: the programs on a
 # software-protected VM under the `upstream` table, natively and with the
-# shim preloaded (it must step aside: the same output), and the native
-# output equal to the shim's emulation on this host.
+# shim preloaded (it leaves the kernel's own VM type to it: the same
+# output), and the native output (the transcript) equal to the shim's
+# emulation on this host, whatever kernel generation the host is.
 KCOMPAT_ENV := GMEM_COMPAT_VM_TYPE=1,GMEM_COMPAT_PLATFORM=sw_protected,GMEM_COMPAT_POLICY=upstream
 KERNEL_SAME ?= $(foreach p,$(KCOMPAT),compat_$(p)=compat_$(p)_shim)
-KERNEL_HOST_SHIM ?= compat_convert
+KERNEL_HOST_SHIM ?= compat_convert compat_caps compat_swprot
 
 KERNEL_PROGS = $(filter-out compat-progs/%,$(foreach r,$(KERNEL_RUN),$(firstword $(subst :, ,$(word 2,$(subst =, ,$(r)))))))
 

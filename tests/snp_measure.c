@@ -14,11 +14,13 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "tap.h"
 #include "fw_image.h"
 #include "gmem/gmem.h"
+#include "platform/snp_fw.h"
 #include "platform/snp_ovmf.h"
 
 #define PG 4096u
@@ -512,6 +514,29 @@ static const struct { unsigned vcpus; const char *type; const char *digest; } ve
 };
 #define NVEC (sizeof(vectors) / sizeof(vectors[0]))
 
+/*
+ * A page that ends its mapping (the next page PROT_NONE, as a guest_memfd
+ * mapping followed by a thread stack's guard page in QEMU) is measured as
+ * the same bytes anywhere else, and nothing past it is read.
+ */
+static void test_mapping_end(void)
+{
+	uint8_t *m = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t copy[PG], want[48] = { 0 }, got[48] = { 0 };
+
+	TEST_ASSERT(m != MAP_FAILED, "mmap");
+	TEST_ASSERT(!mprotect(m + PG, PG, PROT_NONE), "mprotect");
+	for (unsigned i = 0; i < PG; i++)
+		m[i] = (uint8_t)(i * 7 + 1);
+	memcpy(copy, m, PG);
+	extend(want, copy, 1, 0xfffff000);
+	ok(!gmem__snp_measure_page(got, m, 1, 0xfffff000) &&
+	   !memcmp(got, want, sizeof(want)),
+	   "a page right before an inaccessible one is measured like its copy");
+	munmap(m, 2 * PG);
+}
+
 static void test_debian(void)
 {
 	char hex[97];
@@ -579,6 +604,7 @@ int main(int argc, char **argv)
 	test_digest(img);
 	test_bad();
 	test_measure_errors(img);
+	test_mapping_end();
 	test_debian();
 	return done();
 }

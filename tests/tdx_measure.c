@@ -13,10 +13,12 @@
  */
 #include <openssl/evp.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "tap.h"
 #include "fw_image.h"
 #include "gmem/gmem.h"
+#include "platform/tdx_mr.h"
 #include "platform/tdx_tdvf.h"
 
 #define PG 4096u
@@ -253,6 +255,34 @@ static void test_bad(void)
 #define DEBIAN_MRTD "4c7206f0f483c524f12c366c711e9049030a8d47c471ee5a" \
 		    "a9c4999a08de4057fb887fed0744d5631a212967fb231c47"
 
+/*
+ * TDH.MR.EXTEND of a page that ends its mapping (the next page PROT_NONE)
+ * gives the MRTD of the same bytes anywhere else, and reads nothing past
+ * the page.
+ */
+static void test_mapping_end(void)
+{
+	uint8_t *m = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t copy[4096], want[48], got[48];
+	struct gmem_tdx_mr *a, *b;
+
+	TEST_ASSERT(m != MAP_FAILED, "mmap");
+	TEST_ASSERT(!mprotect(m + 4096, 4096, PROT_NONE), "mprotect");
+	for (unsigned i = 0; i < 4096; i++)
+		m[i] = (uint8_t)(i * 7 + 1);
+	memcpy(copy, m, sizeof(copy));
+	TEST_ASSERT(!gmem__tdx_mr_init(&a) && !gmem__tdx_mr_init(&b), "mr init");
+	TEST_ASSERT(!gmem__tdx_mr_extend(a, 0xfffff000, copy) &&
+		    !gmem__tdx_mr_finalize(a, want), "mr of the copy");
+	ok(!gmem__tdx_mr_extend(b, 0xfffff000, m) &&
+	   !gmem__tdx_mr_finalize(b, got) && !memcmp(got, want, sizeof(want)),
+	   "a page right before an inaccessible one is extended like its copy");
+	gmem__tdx_mr_destroy(a);
+	gmem__tdx_mr_destroy(b);
+	munmap(m, 2 * 4096);
+}
+
 static void test_debian(void)
 {
 	uint8_t d[48] = { 0 };
@@ -307,6 +337,7 @@ int main(int argc, char **argv)
 	make_image(img, sections, NSEC);
 	test_synthetic(img);
 	test_bad();
+	test_mapping_end();
 	test_debian();
 	return done();
 }

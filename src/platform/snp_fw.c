@@ -131,14 +131,20 @@ int gmem_snp_cpuid_check(struct gmem_snp_cpuid_table *t, unsigned *nchanged)
 int gmem__snp_measure_page(uint8_t digest[48], const void *page,
 			   unsigned type, uint64_t gpa)
 {
-	uint8_t pi[0x70] = { 0 };
+	uint8_t pi[0x70] = { 0 }, copy[4096];
 	unsigned len = 48;
 
 	if (gmem__fault_check(GMEM_FI_CRYPTO))
 		return -EIO;
 	memcpy(pi, digest, 48);
 	if (type == 1 || type == 2) {	/* NORMAL, VMSA: contents measured */
-		if (EVP_Digest(page, 4096, pi + 0x30, &len, EVP_sha384(), NULL) != 1)
+		/* Hashed from a copy: the page may end a mapping, and QEMU's
+		 * TCG before 10.0.4 reads 32 bytes for the 16-byte operand of
+		 * the VINSERTI128 with which SHA-512's AVX2 code loads a
+		 * block's last bytes: past the page, a SIGSEGV. */
+		memcpy(copy, page, sizeof(copy));
+		if (EVP_Digest(copy, sizeof(copy), pi + 0x30, &len,
+			       EVP_sha384(), NULL) != 1)
 			return -EIO;
 	}
 	pi[0x60] = 0x70;		/* length, u16 LE */

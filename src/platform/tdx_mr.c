@@ -65,10 +65,13 @@ int gmem__tdx_mr_page_add(struct gmem_tdx_mr *mr, uint64_t gpa)
 
 int gmem__tdx_mr_extend(struct gmem_tdx_mr *mr, uint64_t gpa, const void *page)
 {
-	const uint8_t *p = page;
+	uint8_t p[4096];
 
 	if (gmem__fault_check(GMEM_FI_CRYPTO))
 		return -EIO;
+	/* Hashed from a copy, as gmem__snp_measure_page() does (a page
+	 * ending a mapping on QEMU's TCG before 10.0.4). */
+	memcpy(p, page, sizeof(p));
 	for (unsigned c = 0; c < 4096 / MR_CHUNK; c++) {
 		int ret = block(mr, "MR.EXTEND", gpa + c * MR_CHUNK);
 
