@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # libgmem: plain Makefile.  See README.md.
 #   make [CC=clang] [SANITIZE=address,undefined|thread] [BUILD=dir]
-#   make check | check-kernel | demo | bench [QUICK=1] | install PREFIX=/usr/local | clean
+#   make check | check-kernel | check-matrix | demo | bench [QUICK=1] | install PREFIX=/usr/local | clean
 
 VERSION   := 0.1.0
 SOVERSION := 0

@@ -8,9 +8,9 @@
 
 KBUILD ?= build-kernel
 # The prebuilt image beside the project (../shared from the main checkout,
-# ../../shared from a worktree under wt/).
+# ../../../shared from a worktree under wt/).
 SERIES_KERNEL ?= $(firstword $(wildcard $(abspath $(CURDIR)/../shared/series-kernel/bzImage) \
-	$(abspath $(CURDIR)/../../shared/series-kernel/bzImage)) \
+	$(abspath $(CURDIR)/../../../shared/series-kernel/bzImage)) \
 	$(abspath $(CURDIR)/../shared/series-kernel/bzImage))
 
 # Guest-only programs (tests/kernel/*.c) need the kernel's in-place

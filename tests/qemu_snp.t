@@ -10,6 +10,11 @@
 # QEMU's own mismatch report and QEMU exits cleanly.  The launch digest of
 # GMEM_COMPAT_LOG is equal over two runs, changes with the vCPU count and
 # with the firmware image, and is the one gmemctl measure predicts.
+#
+# GMEM_QEMU_SNP_QUICK=1: one launch checked, one digest compared with
+# gmemctl measure, and the same launch on the shim's own guest_memfd (the
+# kernel matrix runs that much inside each kernel);
+# GMEM_QEMU_SNP_WAIT: seconds a launch may take (default 30).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cc=${GMEM_CC:-cc}
@@ -63,10 +68,12 @@ EOF
 $cc -o "$tmp/cbit" "$tmp/cbit.c" && cbit=$("$tmp/cbit") || cbit=0
 
 # run NAME SMP MEM [VAR=VALUE...]: QEMU with the shim until the launch has
-# finished (the digest line in the log) or QEMU exits; at most 30 s (the
-# launch takes under 2 s here).
+# finished (the digest line in the log) or QEMU exits; at most
+# GMEM_QEMU_SNP_WAIT seconds (the launch takes under 2 s here).
 # Leaves $tmp/NAME.err (QEMU's stderr: trace and errors), $tmp/NAME.log
 # (GMEM_COMPAT_LOG) and $tmp/NAME.rc (QEMU's status, or "killed").
+quick=${GMEM_QEMU_SNP_QUICK:-}
+waits=$((${GMEM_QEMU_SNP_WAIT:-30} * 10))
 run() {
 	name=$1 smp=$2 mem=$3
 	shift 3
@@ -81,7 +88,7 @@ run() {
 	pid=$!
 	i=0
 	status=killed
-	while [ $i -lt 300 ]; do
+	while [ $i -lt "$waits" ]; do
 		if grep -q '^snp launch digest: ' "$tmp/$name.log" 2>/dev/null; then
 			kill -TERM "$pid" 2>/dev/null
 			break
@@ -136,6 +143,7 @@ check_launch() {	# check_launch NAME WHAT
 
 run a1 1 256M
 check_launch a1 "1 vCPU, 256 MiB"
+if [ -z "$quick" ]; then
 run a2 1 256M
 run b4 4 256M
 check_launch b4 "4 vCPUs, 256 MiB"
@@ -151,12 +159,15 @@ t $? "the launch digest is equal over two runs ($(echo "$d1" | cut -c1-16)...)"
 t $? "the digest changes with the vCPU count ($(echo "$d4" | cut -c1-16)... with 4)"
 [ "$(digest a1)" = "$(digest c1)" ]
 t $? "and not with the memory size (the same pages are measured)"
+fi
 
 # The digest gmemctl measure (sev-snp-measure's inputs) predicts for the
 # same command: the pages QEMU handed over and the VMSAs built from its
 # vCPUs' registers are the ones the prediction models.
 gmemctl=$tmp/usr/bin/gmemctl
-for cpu in EPYC-v4 EPYC-Milan; do
+cpus="EPYC-v4 EPYC-Milan"
+[ -z "$quick" ] || cpus=EPYC-v4
+for cpu in $cpus; do
 	CPU="-cpu $cpu" run m-$cpu 2 256M
 	want=$("$gmemctl" measure snp --ovmf "$ovmf" --vcpus 2 --vcpu-type "$cpu" 2>&1)
 	got=$(digest "m-$cpu")
@@ -167,7 +178,9 @@ done
 # 1 and 8 vCPUs, and the shim's own guest_memfd (GMEM_COMPAT_GMEM=emulated:
 # the path of every kernel without an mmap-able guest_memfd) giving the same
 # digest as the kernel's where this kernel has one.
-for v in 1 8; do
+vcpus="1 8"
+[ -z "$quick" ] || vcpus=
+for v in $vcpus; do
 	CPU="-cpu EPYC-v4" run v$v $v 256M
 	want=$("$gmemctl" measure snp --ovmf "$ovmf" --vcpus $v --vcpu-type EPYC-v4 2>&1)
 	got=$(digest "v$v")
@@ -179,6 +192,12 @@ CPU="-cpu EPYC-v4" run e2 2 256M GMEM_COMPAT_GMEM=emulated
 check_launch e2 "2 vCPUs on the shim's own guest_memfd (GMEM_COMPAT_GMEM=emulated)"
 [ -n "$(digest e2)" ] && [ "$(digest e2)" = "$(digest m-EPYC-v4)" ]
 t $? "and its digest is the kernel path's ($(digest e2 | cut -c1-16)...)"
+
+if [ -n "$quick" ]; then
+	echo "# QEMU: $("$qemu" --version | head -1); cbitpos $cbit"
+	echo "1..$n"
+	exit 0
+fi
 
 # Another firmware image: one byte changed inside the measured firmware.
 cp "$ovmf" "$tmp/OVMF.fd"
