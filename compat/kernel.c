@@ -50,18 +50,19 @@ static void kernel_probe(void)
 
 /*
  * Is a VM of this type the kernel's own business?  Where the kernel
- * converts in place, the VM types it has (KVM_CAP_VM_TYPES; the default
- * type always) are entirely its own; the shim serves the others (SEV-SNP
- * and TDX without their hardware) on a VM of the default type underneath.
+ * converts in place, the VM types with private memory it has
+ * (KVM_CAP_VM_TYPES; v8: software-protected) are entirely its own; the
+ * shim serves the others on a VM of the default type underneath: SEV-SNP
+ * and TDX without their hardware, and default VMs, whose conversions the
+ * series refuses (no private memory) and the shim models
+ * (GMEM_COMPAT_PLATFORM).
  */
 bool compat_kernel_owns_type(int kvm_fd, unsigned long type)
 {
 	long types;
 
-	if (!compat_kernel()->inplace)
+	if (!compat_kernel()->inplace || type == KVM_X86_DEFAULT_VM)
 		return false;
-	if (type == KVM_X86_DEFAULT_VM)
-		return true;
 	types = compat_real.ioctl(kvm_fd, KVM_CHECK_EXTENSION,
 				  (void *)(unsigned long)KVM_CAP_VM_TYPES);
 	return types > 0 && type < 8 * sizeof(long) && (types & (1L << type));

@@ -124,14 +124,21 @@ check_fail() {
 		"$out/$p$variant" >"$log" 2>&1
 	fi
 	rc=$?
+	first=$(grep -m1 '^not ok' "$log")
 	if [ $rc = 77 ]; then
 		skip "$p $how: $(sed -n 's/^1\.\.0 # SKIP //p' "$log")"
-	elif grep -q '^ok 1 - in-place conversion\|^ok 1 - KVM_CAP_MEMORY_ATTRIBUTES2\|^ok 1 - offset ALIGN_DOWN\|^ok 1 - KVM_CAP_VM_TYPES lists' "$log"; then
-		t $rc "$p $how: the kernel converts in place itself, and the program passes"
+	elif [ $rc = 0 ] && [ -z "$first" ] && grep -q '^ok ' "$log"; then
+		t 0 "$p $how: the kernel has what the program checks (in-place conversion, the series' checks), and it passes"
+	elif echo "$first" | grep -q "^not ok [0-9]* - in-place conversion: KVM_SET_MEMORY_ATTRIBUTES2 on a .*(errno \(ENOTTY\|EINVAL\))"; then
+		# A kernel with some of the series (the VM types, the memslot
+		# checks) and no in-place conversion for this VM: it stops at
+		# the first conversion (ENOTTY without the ioctl, EINVAL from
+		# the series on a VM without private memory).
+		t $((rc != 1)) "$p $how fails at its first in-place conversion: ${first#not ok }"
 	else
 		grep -q "$(expected_failure "$p")" "$log" &&
 			[ "$(grep -c '^ok \|^not ok ' "$log")" = 1 ]
-		t $((rc != 1 || $? != 0)) "$p $how fails at test point 1 as documented: $(grep -m1 '^not ok' "$log" | sed 's/^not ok 1 - //')"
+		t $((rc != 1 || $? != 0)) "$p $how fails at test point 1 as documented: $(echo "$first" | sed 's/^not ok 1 - //')"
 	fi
 }
 
@@ -211,7 +218,7 @@ case "$san" in
 	done ;;
 esac
 
-for p in caps convert mmap punch vcpu threads memslot dup tdx swprot vmattr fork; do
+for p in caps convert mmap punch vcpu threads memslot dup tdx swprot fork; do
 	check_fail $p "without the shim"
 done
 if [ $sanitized = 0 ]; then
@@ -220,10 +227,12 @@ if [ $sanitized = 0 ]; then
 	# Stepping aside where the kernel converts in place (pretended).
 	if $cc $cflags -shared -fPIC -o "$out/fake_native.so" \
 		"$top/tests/compat/fake_native.c" >"$out/fake.cc.log" 2>&1; then
-		LD_PRELOAD="$shim:$out/fake_native.so" "$out/caps" >"$out/caps.native.log" 2>&1
+		# On a software-protected VM, a type the pretend kernel has.
+		GMEM_COMPAT_VM_TYPE=1 LD_PRELOAD="$shim:$out/fake_native.so" "$out/caps" \
+			>"$out/caps.native.log" 2>&1
 		rc=$?
 		grep -q "$(expected_failure caps)" "$out/caps.native.log"
-		t $((rc != 1 || $? != 0)) "the shim steps aside where KVM_SET_MEMORY_ATTRIBUTES2 works (caps reach the kernel: $(grep -m1 '^not ok\|^ok' "$out/caps.native.log" | sed 's/^[a-z ]*1 - //'))"
+		t $((rc != 1 || $? != 0)) "the shim leaves a VM type of a kernel converting in place to it (caps reach the kernel: $(grep -m1 '^not ok\|^ok' "$out/caps.native.log" | sed 's/^[a-z ]*1 - //'))"
 	else
 		t 1 "tests/compat/fake_native.c builds"
 		sed 's/^/# /' "$out/fake.cc.log"

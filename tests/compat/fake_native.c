@@ -3,10 +3,13 @@
  * A pretend kernel with in-place conversion, for tests/compat.t: preloaded
  * after libgmem-compat, it has guest_memfd (KVM_CAP_GUEST_MEMFD 1, flags
  * MMAP | INIT_SHARED, KVM_CREATE_GUEST_MEMFD giving a memfd of the size
- * asked) and accepts every KVM_SET_MEMORY_ATTRIBUTES2, whatever the real
- * kernel has, and passes every other ioctl on.  The shim's probe then
- * finds the feature "native" and must step aside completely: the
- * capabilities it would answer reach the real kernel (which says 0).
+ * asked), software-protected VMs (KVM_CAP_VM_TYPES with bit 1; one is a
+ * default VM of the real kernel) and accepts every
+ * KVM_SET_MEMORY_ATTRIBUTES2, whatever the real kernel has, and passes
+ * every other ioctl on.  The shim's probe then finds the feature "native"
+ * and must leave the kernel's software-protected VMs to it: the
+ * capabilities it would answer for them reach the real kernel (which says
+ * 0).
  */
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -26,6 +29,13 @@ int ioctl(int fd, unsigned long req, ...)
 	va_end(ap);
 	if (req == KVM_SET_MEMORY_ATTRIBUTES2)
 		return 0;
+	next = (int (*)(int, unsigned long, ...))dlsym(RTLD_NEXT, "ioctl");
+	if (!next)
+		return -1;
+	if (req == KVM_CHECK_EXTENSION && (long)arg == KVM_CAP_VM_TYPES)
+		return next(fd, req, arg) | 1 << KVM_X86_SW_PROTECTED_VM;
+	if (req == KVM_CREATE_VM && (unsigned long)arg == KVM_X86_SW_PROTECTED_VM)
+		return next(fd, req, (void *)(unsigned long)KVM_X86_DEFAULT_VM);
 	if (req == KVM_CHECK_EXTENSION && (long)arg == KVM_CAP_GUEST_MEMFD)
 		return 1;
 	if (req == KVM_CHECK_EXTENSION && (long)arg == KVM_CAP_GUEST_MEMFD_FLAGS)
@@ -40,6 +50,5 @@ int ioctl(int fd, unsigned long req, ...)
 		}
 		return gfd;
 	}
-	next = (int (*)(int, unsigned long, ...))dlsym(RTLD_NEXT, "ioctl");
-	return next ? next(fd, req, arg) : -1;
+	return next(fd, req, arg);
 }
