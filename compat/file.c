@@ -475,6 +475,8 @@ int compat_fallocate(struct compat_file *f, int mode, off_t off, off_t len)
 			return -EINVAL;
 		if (mode != FALLOC_FL_KEEP_SIZE)
 			return -EOPNOTSUPP;
+		if ((uint64_t)off + (uint64_t)len > INT64_MAX)
+			return -EFBIG;
 		if (off % PG || len % PG || (uint64_t)off > f->size ||
 		    (uint64_t)len > f->size - (uint64_t)off)
 			return -EINVAL;

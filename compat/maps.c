@@ -71,8 +71,8 @@ static bool markers_ok = true;		/* false in a child of fork() */
 
 static bool use_markers(const struct compat_file *f)
 {
-	return markers_ok && !strcmp(gmem_backend_name(f->g), "emulated") &&
-	       gmem__marks_available();
+	(void)f;	/* the shim's own files are all emulated, or none */
+	return markers_ok && !compat_kernel()->gmem && gmem__marks_available();
 }
 
 /* [s, e) of the file, within rec: private (a marker or the cover) or the
@@ -751,8 +751,10 @@ void compat_maps_fork_child(void)
 {
 	bool follows = gmem__follow_child();
 
-	/* The child's mappings are made again, private runs covered. */
+	/* The child's mappings are made again, private runs covered; the
+	 * userfaultfd it inherited acts on the parent's memory. */
 	markers_ok = false;
+	gmem__marks_forget();
 	for (struct compat_map *m = maps; m; m = m->next)
 		m->marks = false;
 

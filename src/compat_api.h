@@ -31,6 +31,9 @@ bool gmem__marks_available(void);
 int  gmem__marks_register(uint8_t *a, uint64_t len);
 int  gmem__marks_set(uint8_t *a, uint64_t len);
 void gmem__marks_clear(uint8_t *a, uint64_t len);
+/* In a child of fork(): no markers from now on (the inherited userfaultfd
+ * is the parent's). */
+void gmem__marks_forget(void);
 
 /* A kvm-backend VM on the application's KVM VM app_vm_fd (duplicated, so
  * the KVM VM lives as long as the library's files on it), or, where the

@@ -293,6 +293,16 @@ void gmem__marks_clear(uint8_t *a, uint64_t len)
 	madvise(a, len, MADV_DONTNEED);
 }
 
+/* A child of fork() that will not follow the views: the userfaultfd it
+ * inherited acts on the parent's memory, never on its own. */
+void gmem__marks_forget(void)
+{
+	pthread_once(&marks_once, marks_init);
+	if (uffd >= 0)
+		close(uffd);
+	uffd = -1;
+}
+
 /* Can this process use markers at all (userfaultfd with UFFDIO_POISON)? */
 bool gmem__marks_available(void)
 {

@@ -45,7 +45,7 @@ static const struct {
 	[GEN_MMAP] = { "mmap-able-guest_memfd",
 		"in-place conversion on the kernel's guest_memfd" },
 	[GEN_INPLACE] = { "in-place-conversion",
-		"nothing for the kernel's own VM types" },
+		"nothing for the kernel's VM types with private memory; default VMs' conversions" },
 };
 
 static enum generation generation(const struct kvm_facts *k)
@@ -61,13 +61,18 @@ static enum generation generation(const struct kvm_facts *k)
 	return k->gmem_types ? GEN_PRIVATE_ONLY : GEN_NONE;
 }
 
-/* The VM types of libgmem-compat's table (docs/compat.md) the kernel
- * lacks: bit t. */
+/* The VM types libgmem-compat serves beyond the default one (its table,
+ * docs/compat.md): all where the kernel does not convert in place, else
+ * those the kernel lacks (compat_kernel_owns_type()).  Bit t. */
 static unsigned types_added(const struct kvm_facts *k)
 {
-	const unsigned table = 1U << 0 | 1U << 1 | 1U << 4 | 1U << 5;
+	const unsigned table = 1U << 1 | 1U << 4 | 1U << 5;
 
-	return k->open_errno ? 0 : table & ~(unsigned)(k->cap_vm_types > 0 ? k->cap_vm_types : 1);
+	if (k->open_errno)
+		return 0;
+	if (generation(k) != GEN_INPLACE)
+		return table;
+	return table & ~(unsigned)(k->cap_vm_types > 0 ? k->cap_vm_types : 1);
 }
 
 static const char *const vm_type_names[] = {
