@@ -25,7 +25,7 @@ MATRIX_KERNELS ?= \
 # host's root.
 MATRIX_MODULES ?= irqbypass ccp kvm kvm_amd virtio virtio_ring virtio_pci \
 	netfs 9pnet 9pnet_virtio 9p overlay
-MATRIX_PARTS   ?= probe compat selftests qemu
+MATRIX_PARTS   ?= probe demo compat selftests qemu
 MATRIX_DIR     ?= $(BUILD_BASE)/matrix
 MATRIX_CACHE   ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/libgmem
 MATRIX_TIMEOUT ?= 5400

@@ -8,6 +8,7 @@
 # run:
 #   probe      gmemctl probe: the default backend is the one this kernel
 #              should give (emulated, kvm or native)
+#   demo       make demo, the README's first command: exit status 0
 #   compat     tests/compat.t: the uAPI-only programs through libgmem-compat
 #   selftests  tests/series_selftests.t: the series' own selftests through
 #              the shim (SKIPs there, with its reason, without SERIES_TREE)
@@ -32,7 +33,7 @@
 #                        (the newest Debian package of that name in apt's
 #                        lists, fetched with apt-get download and cached);
 #                        a comma separates several kernel arguments
-#   GMEM_MATRIX_PARTS    the parts to run (default: probe compat selftests qemu)
+#   GMEM_MATRIX_PARTS    the parts to run (default: probe demo compat selftests qemu)
 #   GMEM_MATRIX_MODULES  the modules a packaged kernel loads from its
 #                        initramfs (with what they depend on; a module
 #                        the kernel has built in is left out)
@@ -70,11 +71,12 @@ for (@kernels) {
 # there, and how its output is judged.
 my %parts = (
 	probe => { cmd => "$build/gmemctl probe", secs => 300 },
+	demo => { cmd => "make demo", secs => 1800 },
 	compat => { cmd => "sh tests/compat.t", secs => 3600 },
 	selftests => { cmd => "sh tests/series_selftests.t", secs => 3600 },
 	qemu => { cmd => "env GMEM_QEMU_SNP_QUICK=1 GMEM_QEMU_SNP_WAIT=900 sh tests/qemu_snp.t", secs => 3600 },
 );
-my @order = qw(probe compat selftests qemu);
+my @order = qw(probe demo compat selftests qemu);
 my @want = split ' ', $ENV{GMEM_MATRIX_PARTS} // "@order";
 for my $p (@want) {
 	die "GMEM_MATRIX_PARTS: no part '$p' (the parts: @order)\n" unless $parts{$p};
@@ -382,6 +384,10 @@ sub judge {
 		my @bad = map { "insmod $_->[0]: status $_->[1]" } grep { $_->[1] } @{ $r->{modules} };
 		return ($ok ? 'ok' : 'not ok', "default backend $got (want $expect), /dev/kvm $kvm, exit $rc, $t",
 			$got, $ok ? () : (@bad, @o));
+	}
+	if ($part eq 'demo') {	# the README's first command: its status
+		return ($rc == 0 ? 'ok' : 'not ok', "make demo exits $rc, $t",
+			$rc == 0 ? 'ok' : "FAIL ($rc)", $rc ? @o[ (@o > 20 ? @o - 20 : 0) .. $#o ] : ());
 	}
 	my ($skip) = map { /^1\.\.0 # SKIP (.*)/ ? $1 : () } @o;
 	return ('skip', $skip, 'SKIP') if defined $skip && $rc == 0;
