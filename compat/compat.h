@@ -238,6 +238,7 @@ int  compat_snp_cpuid_check(void *policy, struct gmem_snp_cpuid_table *t,
 int  compat_new_lib_vm(struct gmem_vm **vm, const struct compat_vm_type *t,
 		       int app_vm_fd);
 int  compat_create_gmem(int vm_fd, void *arg);		/* fd or -errno */
+bool compat_is_kvm_vm(int fd);		/* a KVM VM's descriptor? */
 long compat_check_extension(int fd, long cap, bool *handled);
 int  compat_set_attributes(struct compat_file *f, void *arg);
 /* One memslot's part of a VM-fd conversion: [off, off + size) of f. */
@@ -259,6 +260,7 @@ int  compat_set_region(int vm_fd, void *arg, bool v2);
  * order, for a slot r of the emulated guest_memfd f (NULL: the descriptor
  * is none of this VM's, not_gmem is the error) on a VM whose slots are
  * slots: 0 (size 0: a deletion, the kernel's to check) or -errno. */
+bool compat_memslot_uaddr_ok(const struct kvm_userspace_memory_region2 *r);
 int  compat_memslot_check(const struct compat_slot *slots,
 			  const struct kvm_userspace_memory_region2 *r,
 			  const struct compat_file *f, int not_gmem);

@@ -155,7 +155,7 @@ static int app_fd_of_memfd(int lib_fd)
 
 /* Is vm_fd a KVM VM?  KVM_GET_CLOCK is a VM ioctl that changes nothing
  * (it fails on /dev/kvm, vCPUs and other files). */
-static bool is_kvm_vm(int vm_fd)
+bool compat_is_kvm_vm(int vm_fd)
 {
 	struct kvm_clock_data clock;
 
@@ -227,7 +227,7 @@ int compat_create_gmem(int vm_fd, void *arg)
 		/* No guest_memfd the shim can use: libgmem's emulated file,
 		 * with the flags 6.18 takes on a VM without private memory. */
 		kflags = APP_FLAGS;
-		if (!compat_fd_get(vm_fd) && !is_kvm_vm(vm_fd)) {
+		if (!compat_fd_get(vm_fd) && !compat_is_kvm_vm(vm_fd)) {
 			/* Not a VM: the kernel's answer (EINVAL on /dev/kvm,
 			 * ENOTTY on another file). */
 			ret = compat_real.ioctl(vm_fd, KVM_CREATE_GUEST_MEMFD, arg);

@@ -103,7 +103,9 @@ static int set_kernel_gmem(int vm_fd, struct kvm_userspace_memory_region2 *r,
 
 	r->guest_memfd_offset = bind_offset(r, f->size);
 	addr = lib_addr(f, r->guest_memfd_offset, r->memory_size);
-	if (addr)
+	/* An address the kernel refuses (misaligned, past the user address
+	 * space) goes to it as it is: EINVAL at its own step. */
+	if (addr && compat_memslot_uaddr_ok(r))
 		r->userspace_addr = addr;
 	return compat_real.ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION2, r) ? -errno : 0;
 }

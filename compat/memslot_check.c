@@ -50,19 +50,26 @@ static bool slot_exists(const struct compat_slot *slots, uint32_t slot)
  * holds the range (EINVAL) and no other slot is bound to any of it
  * (EEXIST).
  */
+/* The userspace address as __kvm_set_memory_region() takes it: page
+ * aligned, the range inside the user address space (access_ok()). */
+bool compat_memslot_uaddr_ok(const struct kvm_userspace_memory_region2 *r)
+{
+	uint64_t uend = r->userspace_addr + r->memory_size;
+
+	return !(r->userspace_addr % PG) && uend >= r->userspace_addr && uend <= TASK_SIZE;
+}
+
 int compat_memslot_check(const struct compat_slot *slots,
 			 const struct kvm_userspace_memory_region2 *r,
 			 const struct compat_file *f, int not_gmem)
 {
 	uint64_t off = r->guest_memfd_offset, end = off + r->memory_size;
-	uint64_t uend = r->userspace_addr + r->memory_size;
 
 	if (r->flags != KVM_MEM_GUEST_MEMFD)
 		return -EINVAL;
 	if (SLOT_ID(r->slot) >= MAX_USER_SLOTS || SLOT_AS(r->slot) >= MAX_AS ||
 	    r->memory_size % PG || r->guest_phys_addr % PG ||
-	    r->userspace_addr % PG || uend < r->userspace_addr || uend > TASK_SIZE ||
-	    off % PG || end < off ||
+	    !compat_memslot_uaddr_ok(r) || off % PG || end < off ||
 	    r->guest_phys_addr + r->memory_size < r->guest_phys_addr)
 		return -EINVAL;
 	if (!r->memory_size)

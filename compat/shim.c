@@ -217,11 +217,11 @@ static int ioctl_kvm(int fd, unsigned long req, void *arg)
 		return compat_real.ioctl(fd, req, arg);
 	if (!compat_active())
 		return compat_real.ioctl(fd, req, arg);
-	/* Where the kernel converts in place, its own VMs (and /dev/kvm) get
-	 * its own answers, but for the VM types the shim adds. */
+	/* Where the kernel converts in place, its own VMs (those the shim
+	 * did not make) get its own answers. */
 	if (compat_kernel()->inplace && !compat_fd_get(fd) &&
 	    (req == KVM_CREATE_GUEST_MEMFD || req == KVM_SET_USER_MEMORY_REGION2 ||
-	     (req == KVM_CHECK_EXTENSION && (long)arg != KVM_CAP_VM_TYPES)))
+	     (req == KVM_CHECK_EXTENSION && compat_is_kvm_vm(fd))))
 		return compat_real.ioctl(fd, req, arg);
 	if (req == KVM_SET_USER_MEMORY_REGION2) {
 		/* A VM the shim did not see created, on a kernel without
