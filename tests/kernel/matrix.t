@@ -330,7 +330,7 @@ sub parse {
 	my %r = (out => {}, rc => {}, secs => {}, modules => []);
 	my $cur;
 	for (@$lines) {
-		if (/^\@\@GMEM-KERNEL (\S+)/) { $r{kver} = $1; next; }
+		if (/\@\@GMEM-KERNEL (\S+)/) { $r{kver} = $1; next; }	# a console may put escapes before it
 		if (/^\@\@GMEM-MODULE (\S+) (\d+)/) { push @{ $r{modules} }, [ $1, $2 ]; next; }
 		if (/^\@\@GMEM-NOROOT (.*)/) { $r{noroot} = $1; next; }
 		if (/^\@\@GMEM-BEGIN (\S+)/) { $cur = $1; $r{out}{$cur} = []; next; }
