@@ -11,14 +11,14 @@
 
 #include "uapi_test.h"
 
-static volatile uint8_t *map;
-static volatile int stop;
-static volatile long leaks, faults;
+static uint8_t *map;
+static int stop;
+static long leaks, faults;	/* the reader's, read once it has ended */
 
 static void *reader(void *arg)
 {
 	(void)arg;
-	while (!stop) {
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
 		if (peek(map + PG) >= 0)	/* page B: private throughout */
 			leaks++;
 		else
@@ -51,7 +51,7 @@ int main(void)
 		set_attrs(fd, 0, PG, SHARED, F_PRESERVE);
 		set_attrs(fd, 2 * PG, PG, SHARED, F_PRESERVE);
 	}
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	pthread_join(t, NULL);
 	ok(!leaks && faults, "a private page never reads while the range around it "
 	   "converts to private and back 5000 times (%ld reads, %ld SIGBUS)", leaks, faults);
