@@ -57,6 +57,23 @@ static long vmas_in(const uint8_t *p, uint64_t size)
 	return n;
 }
 
+/* A guest_memfd of npages, every page shared, mapped whole (*fd: it). */
+static uint8_t *map_file(struct kvm_env *k, uint64_t npages, int *fd)
+{
+	uint8_t *p;
+
+	plan_lazy();
+	sigbus_catch();
+	kvm_env_open(k);
+	*fd = gmem_create_fd(k->vm_fd, npages * PG,
+			     GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED);
+	require_inplace(*fd, SHARED);
+	p = mmap(NULL, npages * PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+		 *fd, 0);
+	TEST_ASSERT(p != MAP_FAILED, "mmap of %llu pages", (unsigned long long)npages);
+	return p;
+}
+
 static int markers(uint64_t npages, long limit)
 {
 	uint64_t size = npages * PG, page;
@@ -66,13 +83,7 @@ static int markers(uint64_t npages, long limit)
 
 	TEST_REQUIRE(kernel_has_poison(), "this kernel has no UFFDIO_POISON: "
 		     "private runs take covers, bounded by vm.max_map_count");
-	plan_lazy();
-	sigbus_catch();
-	kvm_env_open(&k);
-	fd = gmem_create_fd(k.vm_fd, size, GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED);
-	require_inplace(fd, SHARED);
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
-	TEST_ASSERT(p != MAP_FAILED, "mmap of %llu pages", (unsigned long long)npages);
+	p = map_file(&k, npages, &fd);
 	for (page = 0; page < npages && !e; page += 2) {
 		p[page * PG] = 0xa5;		/* shared, kept */
 		p[(page + 1) * PG] = 0xc3;	/* private next, then punched */
@@ -112,13 +123,7 @@ int main(void)
 	if (getenv("GMEM_MAXMAP") && !strcmp(getenv("GMEM_MAXMAP"), "markers"))
 		return markers(npages * 2, limit);
 	size = npages * PG;
-	plan_lazy();
-	sigbus_catch();
-	kvm_env_open(&k);
-	fd = gmem_create_fd(k.vm_fd, size, GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED);
-	require_inplace(fd, SHARED);
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
-	TEST_ASSERT(p != MAP_FAILED, "mmap of %llu pages", (unsigned long long)npages);
+	p = map_file(&k, npages, &fd);
 	/* One VMA of headroom, given back once the limit is reached: the
 	 * kernel checks the count before it merges, so whether a merging
 	 * conversion at exactly the limit passes would otherwise depend on
