@@ -151,10 +151,8 @@ extern pthread_rwlock_t compat_fd_lock;
 
 /* ---- what the running kernel has (kernel.c) ----------------------------- */
 struct compat_kernel {
-	bool kvm;		/* /dev/kvm opens */
 	bool gmem;		/* an mmap-able, shareable guest_memfd on a
 				 * default VM, and the shim may use it */
-	bool gmem_forced_off;	/* GMEM_COMPAT_GMEM=emulated */
 	bool region2;		/* KVM_SET_USER_MEMORY_REGION2 */
 	bool inplace;		/* KVM_SET_MEMORY_ATTRIBUTES2 on a guest_memfd */
 };

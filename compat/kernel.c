@@ -36,15 +36,13 @@ static void kernel_probe(void)
 	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 
 	if (fd >= 0) {
-		kernel.kvm = true;
 		kernel.region2 = compat_real.ioctl(fd, KVM_CHECK_EXTENSION,
 				(void *)(unsigned long)KVM_CAP_USER_MEMORY2) > 0;
 		compat_real.close(fd);
 	}
 	kernel.inplace = gmem_backend_probe("native", NULL) == 0;
 	kernel.gmem = gmem_backend_probe("kvm", NULL) == 0;
-	kernel.gmem_forced_off = env && !strcmp(env, "emulated");
-	if (kernel.gmem_forced_off)
+	if (env && !strcmp(env, "emulated"))
 		kernel.gmem = false;
 }
 

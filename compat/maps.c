@@ -69,9 +69,9 @@ static int sigbus_init(void)
  */
 static bool markers_ok = true;		/* false in a child of fork() */
 
-static bool use_markers(const struct compat_file *f)
+static bool use_markers(void)
 {
-	(void)f;	/* the shim's own files are all emulated, or none */
+	/* The shim's own files are all emulated, or none is. */
 	return markers_ok && !compat_kernel()->gmem && gmem__marks_available();
 }
 
@@ -362,7 +362,7 @@ void *compat_mmap_file(struct compat_file *f, void *addr, size_t len,
 		trim((uintptr_t)p, len, &spare, &dead);
 	*m = (struct compat_map){
 		.addr = (uintptr_t)p, .len = page_up(len), .off = (uint64_t)off,
-		.prot = prot, .f = f, .next = maps, .marks = use_markers(f),
+		.prot = prot, .f = f, .next = maps, .marks = use_markers(),
 	};
 	maps = m;
 	__atomic_add_fetch(&f->obj.refs, 1, __ATOMIC_RELAXED);
